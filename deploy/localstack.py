@@ -1,0 +1,306 @@
+"""The local stack without Docker: the real Kafka broker and FerretDB, then every duban process.
+
+    python deploy/localstack.py install      fetch Kafka's jars (Maven) and build FerretDB (Go), cached
+    python deploy/localstack.py infra        start Kafka + FerretDB, print their addresses, wait
+    python deploy/localstack.py run          start infra and every service's web and worker, wait
+    python deploy/localstack.py stop         stop whatever `run`/`infra` started (from their pid files)
+
+Where KAFKA_BOOTSTRAP / MONGO_URL are set, those servers are used and nothing is started for them.
+The test suite imports this module to start the same servers once per session.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("DUBAN_CACHE_DIR", ROOT / ".cache"))
+RUN_DIR = Path(os.environ.get("DUBAN_RUN_DIR", ROOT / ".run"))
+KAFKA_VERSION = "3.9.1"
+KAFKA_LIBS = CACHE / f"kafka-{KAFKA_VERSION}" / "libs"
+FERRETDB_VERSION = "v1.24.2"
+FERRETDB_BIN = CACHE / "bin" / f"duban-ferretdb-{FERRETDB_VERSION}"
+SERVICES = {"tasks": 8001, "notices": 8002, "followups": 8003}
+
+
+def say(message: str) -> None:
+    print(f"[duban] {message}", flush=True)
+
+
+# -- installing ------------------------------------------------------------------------------
+
+def _require_tool(name: str, hint: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise SystemExit(f"[duban] '{name}' is not installed: {hint}")
+    return path
+
+
+def install_kafka() -> None:
+    if (KAFKA_LIBS / f"kafka_2.13-{KAFKA_VERSION}.jar").exists():
+        say(f"Kafka {KAFKA_VERSION} jars already in {KAFKA_LIBS}")
+        return
+    mvn = _require_tool("mvn", "apt-get install -y maven openjdk-17-jre-headless")
+    say(f"fetching Apache Kafka {KAFKA_VERSION} and its runtime dependencies from Maven Central …")
+    tmp = KAFKA_LIBS.with_name("libs.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run(
+        [mvn, "-B", "-f", str(ROOT / "deploy/kafka/pom.xml"), "dependency:copy-dependencies",
+         f"-Dkafka.version={KAFKA_VERSION}", f"-DoutputDirectory={tmp}", "-DincludeScope=runtime"],
+        check=True,
+    )
+    tmp.rename(KAFKA_LIBS)  # only a complete download counts as cached
+    say(f"Kafka jars ready: {len(list(KAFKA_LIBS.glob('*.jar')))} jars")
+
+
+def install_ferretdb() -> None:
+    if FERRETDB_BIN.exists():
+        say(f"FerretDB {FERRETDB_VERSION} already built at {FERRETDB_BIN}")
+        return
+    go = _require_tool("go", "install Go 1.22 or newer")
+    say(f"building FerretDB {FERRETDB_VERSION} (Go modules from the module proxy; first build takes a few minutes) …")
+    FERRETDB_BIN.parent.mkdir(parents=True, exist_ok=True)
+    partial = FERRETDB_BIN.with_suffix(".partial")
+    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=readonly"}
+    subprocess.run([go, "build", "-x" if os.environ.get("DUBAN_VERBOSE") else "-v", "-o", str(partial), "."],
+                   cwd=ROOT / "deploy/ferretdb", env=env, check=True)
+    partial.rename(FERRETDB_BIN)
+    say("FerretDB built")
+
+
+def install() -> None:
+    _require_tool("java", "apt-get install -y openjdk-17-jre-headless")
+    install_kafka()
+    install_ferretdb()
+
+
+# -- processes -------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, name: str, process: subprocess.Popen | None, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise SystemExit(f"[duban] {name} exited with {process.returncode}; see {log}:\n{_tail(log)}")
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"[duban] {name} did not answer on port {port} within {timeout:.0f}s; see {log}:\n{_tail(log)}")
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+@dataclass
+class Stack:
+    """Processes started for one run; stopped together, children and all."""
+
+    run_dir: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    kafka_bootstrap: str | None = None
+    mongo_url: str | None = None
+
+    def spawn(self, name: str, argv: list[str], env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:
+        log_path = self.run_dir / "logs" / f"{name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, "ab")
+        # A session of its own, so stopping kills the whole process group (gunicorn's workers too).
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy(),
+                                   cwd=cwd or ROOT, start_new_session=True)
+        self.processes[name] = process
+        (self.run_dir / "pids").mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "pids" / f"{name}.pid").write_text(str(process.pid))
+        return process
+
+    def log_path(self, name: str) -> Path:
+        return self.run_dir / "logs" / f"{name}.log"
+
+    def start_kafka(self, port: int | None = None) -> str:
+        port = port or free_port()
+        controller = free_port()
+        data = self.run_dir / "kafka-data"
+        config = self.run_dir / "kafka.properties"
+        config.write_text("\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{controller}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            f"log.dirs={data}",
+            "num.partitions=3",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=10",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=true",
+            "",
+        ]))
+        java = [_require_tool("java", "apt-get install -y openjdk-17-jre-headless"),
+                os.environ.get("DUBAN_KAFKA_HEAP", "-Xmx768m"), "-cp", str(KAFKA_LIBS / "*"),
+                f"-Dlog4j.configuration=file:{ROOT / 'deploy/kafka/log4j.properties'}"]
+        if not (data / "meta.properties").exists():
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            subprocess.run(java + ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
+                           check=True, stdout=subprocess.DEVNULL)
+        say(f"starting Kafka {KAFKA_VERSION} (KRaft) on 127.0.0.1:{port} …")
+        process = self.spawn("kafka", java + ["kafka.Kafka", str(config)])
+        wait_for_port(port, "Kafka", process, self.log_path("kafka"))
+        self.kafka_bootstrap = f"127.0.0.1:{port}"
+        return self.kafka_bootstrap
+
+    def start_ferretdb(self, port: int | None = None) -> str:
+        port = port or free_port()
+        say(f"starting FerretDB {FERRETDB_VERSION} (SQLite) on 127.0.0.1:{port} …")
+        process = self.spawn("ferretdb", [str(FERRETDB_BIN), "--listen-addr", f"127.0.0.1:{port}",
+                                          "--data-dir", str(self.run_dir / "ferretdb-data")])
+        wait_for_port(port, "FerretDB", process, self.log_path("ferretdb"))
+        self.mongo_url = f"mongodb://127.0.0.1:{port}/"
+        return self.mongo_url
+
+    def start_infra(self, kafka_port: int | None = None, mongo_port: int | None = None) -> None:
+        self.kafka_bootstrap = os.environ.get("KAFKA_BOOTSTRAP") or self.start_kafka(kafka_port)
+        self.mongo_url = os.environ.get("MONGO_URL") or self.start_ferretdb(mongo_port)
+
+    def service_env(self, extra: dict | None = None) -> dict:
+        env = {**os.environ, "KAFKA_BOOTSTRAP": self.kafka_bootstrap, "MONGO_URL": self.mongo_url,
+               "PYTHONPATH": str(ROOT)}
+        env.update(extra or {})
+        return env
+
+    def start_service(self, service: str, port: int, python: str = sys.executable, web_workers: int = 2,
+                      env: dict | None = None) -> str:
+        metrics_dir = self.run_dir / "metrics" / service
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        web_env = self.service_env({**(env or {}), "DUBAN_BIND": f"127.0.0.1:{port}",
+                                    "DUBAN_WEB_WORKERS": str(web_workers),
+                                    "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+        self.spawn(f"{service}-web", [python, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"),
+                                      f"services.{service}.entrypoints.api:create_app()"], env=web_env)
+        self.spawn(f"{service}-worker", [python, "-m", f"services.{service}.entrypoints.worker"],
+                   env=self.service_env(env))
+        wait_for_port(port, f"{service} web", self.processes[f"{service}-web"], self.log_path(f"{service}-web"))
+        return f"http://127.0.0.1:{port}"
+
+    def stop(self, names: list[str] | None = None, timeout: float = 15) -> None:
+        """SIGTERM each process group, then SIGKILL what is still there; services before servers."""
+        order = names or [n for n in reversed(list(self.processes))]
+        for name in order:
+            process = self.processes.get(name)
+            if process is not None and process.poll() is None:
+                _signal_group(process.pid, signal.SIGTERM)
+        for name in order:
+            process = self.processes.pop(name, None)
+            if process is None:
+                continue
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(process.pid, signal.SIGKILL)
+                process.wait(5)
+            (self.run_dir / "pids" / f"{name}.pid").unlink(missing_ok=True)
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def stop_from_pid_files(run_dir: Path = RUN_DIR) -> None:
+    """`make stop`: end what a `run` in another terminal started, services first."""
+    pid_dir = run_dir / "pids"
+    pid_files = sorted(pid_dir.glob("*.pid"), key=lambda p: p.stem in ("kafka", "ferretdb")) if pid_dir.exists() else []
+    for pid_file in pid_files:
+        pid = int(pid_file.read_text())
+        say(f"stopping {pid_file.stem} (pid {pid})")
+        _signal_group(pid, signal.SIGTERM)
+        for _ in range(150):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            _signal_group(pid, signal.SIGKILL)
+        pid_file.unlink(missing_ok=True)
+
+
+def _wait_until_signalled(stack: Stack) -> None:
+    stopping = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.append(True))
+    try:
+        while not stopping:
+            dead = [n for n, p in stack.processes.items() if p.poll() is not None]
+            if dead:
+                say(f"stopped unexpectedly: {', '.join(dead)} (logs in {stack.run_dir / 'logs'})")
+                break
+            time.sleep(0.5)
+    finally:
+        say("stopping …")
+        stack.stop()
+        say("stopped")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["install", "infra", "run", "stop"])
+    parser.add_argument("--python", default=sys.executable, help="interpreter with duban installed")
+    args = parser.parse_args(argv)
+
+    if args.command == "install":
+        install()
+        return
+    if args.command == "stop":
+        stop_from_pid_files()
+        return
+
+    install()
+    stop_from_pid_files()  # leftovers of an earlier run that was killed hard
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    stack = Stack(RUN_DIR)
+    try:
+        stack.start_infra(int(os.environ.get("DUBAN_KAFKA_PORT", "9092")), int(os.environ.get("DUBAN_MONGO_PORT", "27017")))
+        say(f"Kafka:   {stack.kafka_bootstrap}")
+        say(f"MongoDB: {stack.mongo_url}")
+        if args.command == "run":
+            for service, default_port in SERVICES.items():
+                port = int(os.environ.get(f"DUBAN_{service.upper()}_PORT", default_port))
+                url = stack.start_service(service, port, python=args.python)
+                say(f"{service:<10} {url}  (API docs {url}/docs, OpenAPI {url}/openapi.json)")
+        say("running; press Ctrl-C (or `make stop` elsewhere) to stop everything")
+    except BaseException:
+        stack.stop()
+        raise
+    _wait_until_signalled(stack)
+
+
+if __name__ == "__main__":
+    main()

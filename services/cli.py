@@ -1,0 +1,62 @@
+"""The `duban` command line."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import click
+
+from shared.auth import Role, issue_token
+from shared.config import Settings
+
+SERVICE_NAMES = ("tasks", "notices", "followups")
+
+
+@click.group()
+def main() -> None:
+    """督办 duban: supervision notices, rectification follow-up and audit timelines."""
+
+
+@main.command()
+@click.option("--user", "user_id", required=True, help="user id, e.g. zhang.san")
+@click.option("--role", type=click.Choice(Role.ALL), required=True)
+@click.option("--unit", default=None, help="the user's unit, e.g. 巴州区教育局")
+@click.option("--name", default=None, help="display name")
+@click.option("--hours", default=12, show_default=True, help="validity")
+def token(user_id: str, role: str, unit: str | None, name: str | None, hours: int) -> None:
+    """Issue a signed token for the configured DUBAN_JWT_SECRET."""
+    click.echo(issue_token(Settings().jwt_secret, user_id, role, unit, name, timedelta(hours=hours)))
+
+
+def _bootstrap(service: str):
+    import importlib
+
+    return importlib.import_module(f"services.{service}.bootstrap").bootstrap()
+
+
+@main.command()
+@click.argument("service", type=click.Choice(SERVICE_NAMES))
+@click.option("--stream", default=None, help="verify one stream only")
+def verify(service: str, stream: str | None) -> None:
+    """Re-walk a service's hash chains and name the first event that does not match."""
+    result = _bootstrap(service).store.verify(stream)
+    click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    if not result.ok:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("service", type=click.Choice(SERVICE_NAMES))
+def rebuild(service: str) -> None:
+    """Drop a service's read models and rebuild them from its event store."""
+    replayed = _bootstrap(service).rebuild_read_models()
+    click.echo(f"{service}: read models rebuilt from {replayed} events")
+
+
+def _register_service_commands() -> None:
+    from services.tasks.cli import plan
+
+    main.add_command(plan)
+
+
+_register_service_commands()

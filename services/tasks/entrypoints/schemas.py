@@ -1,0 +1,48 @@
+"""The tasks API contract."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class TaskInSchema(Schema):  # 督导任务
+    number = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    lead_unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    partner_units = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
+    due_date = fields.Date(load_default=None, allow_none=True)
+
+
+class RecordPlanSchema(Schema):  # 工作要点
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    year = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1990, max=2100))
+    issuer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    doc_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    tasks = fields.List(fields.Nested(TaskInSchema), required=True, validate=validate.Length(min=1, max=1000))
+
+
+class TaskSchema(Schema):
+    id = fields.String()
+    plan_id = fields.String()
+    number = fields.String()
+    text = fields.String()
+    lead_unit = fields.String(allow_none=True)
+    partner_units = fields.List(fields.String())
+    due_date = fields.String(allow_none=True)
+    status = fields.String()
+    version = fields.Integer()
+
+
+class PlanSchema(Schema):
+    id = fields.String()
+    title = fields.String()
+    year = fields.Integer(allow_none=True)
+    issuer = fields.String(allow_none=True)
+    doc_number = fields.String(allow_none=True)
+    task_ids = fields.List(fields.String())
+    recorded_at = fields.DateTime()
+    version = fields.Integer()
+
+
+class TaskQuerySchema(Schema):
+    plan_id = fields.String()
+    lead_unit = fields.String()

@@ -1,0 +1,1 @@
+"""The project's own package shared by every duban service: envelope, store, relay, consumer, web."""

@@ -1,0 +1,59 @@
+"""Identity: signed tokens (PyJWT) naming user, role and unit; every event records that actor."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import jwt
+
+from shared.envelope import Actor
+from shared.errors import Forbidden, Unauthorized
+
+ALGORITHM = "HS256"
+
+
+class Role:
+    """The roles of DESIGN §4; scope follows the unit hierarchy."""
+
+    OFFICE_STAFF = "office_staff"  # 督导办工作人员: issue notices, escalate
+    INSPECTOR = "inspector"  # 督学: re-inspect, close
+    UNIT_HANDLER = "unit_handler"  # 责任单位经办人: sign, plan, report for its own unit
+    DEPARTMENT_LIAISON = "department_liaison"  # 成员单位联络员: read its department's items
+    AUDITOR = "auditor"  # 审计: read everything, verify chains, export
+    ADMIN = "admin"
+
+    ALL = (OFFICE_STAFF, INSPECTOR, UNIT_HANDLER, DEPARTMENT_LIAISON, AUDITOR, ADMIN)
+
+
+def issue_token(secret: str, user_id: str, role: str, unit: str | None = None, name: str | None = None,
+                ttl: timedelta = timedelta(hours=12)) -> str:
+    if role not in Role.ALL:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(Role.ALL)}")
+    now = datetime.now(timezone.utc)
+    claims = {"sub": user_id, "role": role, "unit": unit, "name": name, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def actor_from_token(secret: str, token: str) -> Actor:
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "role", "exp"]})
+    except jwt.ExpiredSignatureError as error:
+        raise Unauthorized("token expired", "登录已过期，请重新登录") from error
+    except jwt.InvalidTokenError as error:
+        raise Unauthorized(f"invalid token: {error}", "身份令牌无效") from error
+    if claims["role"] not in Role.ALL:
+        raise Unauthorized("token names an unknown role", "身份令牌中的角色无效")
+    return Actor(user_id=claims["sub"], role=claims["role"], unit=claims.get("unit"), name=claims.get("name"))
+
+
+def actor_from_header(secret: str, authorization: str | None) -> Actor:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthorized("missing bearer token", "缺少身份令牌（Authorization: Bearer …）")
+    return actor_from_token(secret, authorization.removeprefix("Bearer ").strip())
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    if actor.role != Role.ADMIN and actor.role not in roles:
+        raise Forbidden(
+            f"role {actor.role} may not do this (needs {' or '.join(roles)})",
+            f"当前角色（{actor.role}）无权执行此操作",
+        )

@@ -1,0 +1,99 @@
+"""Message bus and unit of work (after Cosmic Python): handlers load, decide, save."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol, TypeVar
+
+from shared import metrics
+from shared.aggregate import Aggregate
+from shared.envelope import Actor, EventEnvelope
+from shared.errors import NotFound
+from shared.events import EventRegistry
+from shared.eventstore.base import AppendRequest, EventStore
+from shared.logging import new_correlation_id
+
+log = logging.getLogger(__name__)
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who asks, and which story (correlation) and cause (causation) the resulting events belong to."""
+
+    actor: Actor
+    correlation_id: str
+    causation_id: str | None = None
+
+    @classmethod
+    def caused_by(cls, event: EventEnvelope, actor: Actor) -> "CommandContext":
+        return cls(actor=actor, correlation_id=event.correlation_id, causation_id=event.event_id)
+
+    @classmethod
+    def fresh(cls, actor: Actor) -> "CommandContext":
+        return cls(actor=actor, correlation_id=new_correlation_id())
+
+
+class Projector(Protocol):
+    def __call__(self, event: EventEnvelope) -> None: ...
+
+
+class UnitOfWork:
+    """Loads aggregates from the store and appends their pending events with optimistic concurrency."""
+
+    def __init__(self, service: str, store: EventStore, registry: EventRegistry, projector: Projector | None = None):
+        self.service = service
+        self.store = store
+        self.registry = registry
+        self.projector = projector
+        self.appended: list[EventEnvelope] = []
+
+    def get(self, cls: type[A], stream_id: str) -> A:
+        """The aggregate, or a new empty one if the stream does not exist yet."""
+        events = [self.registry.decode(e.type, e.schema_version, e.data) for e in self.store.read_stream(stream_id)]
+        return cls.rehydrate(stream_id, events)
+
+    def load(self, cls: type[A], stream_id: str, what: str = "object", what_zh: str = "对象") -> A:
+        """The aggregate, or NotFound for a stream that does not exist."""
+        aggregate = self.get(cls, stream_id)
+        if not aggregate.exists:
+            raise NotFound(f"{what} {stream_id} not found", f"{what_zh} {stream_id} 不存在")
+        return aggregate
+
+    def save(self, aggregate: Aggregate, context: CommandContext) -> list[EventEnvelope]:
+        if not aggregate.pending:
+            return []
+        envelopes = self.store.append(AppendRequest(
+            stream_id=aggregate.id,
+            stream_type=aggregate.stream_type,
+            expected_version=aggregate.version,
+            events=[e.to_new_event() for e in aggregate.pending],
+            actor=context.actor,
+            correlation_id=context.correlation_id,
+            causation_id=context.causation_id,
+        ))
+        aggregate.version += len(aggregate.pending)
+        aggregate.pending.clear()
+        self.appended.extend(envelopes)
+        for envelope in envelopes:
+            metrics.EVENTS_APPENDED.labels(service=self.service, type=envelope.type).inc()
+            if self.projector is not None:
+                self.projector(envelope)
+        return envelopes
+
+
+Handler = Callable[[Any, UnitOfWork, CommandContext], Any]
+
+
+class MessageBus:
+    """Routes each command to its one handler; a new use case is a command, a handler and a dict entry."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], handlers: dict[type, Handler]):
+        self.uow_factory = uow_factory
+        self.handlers = handlers
+
+    def handle(self, command: Any, context: CommandContext) -> Any:
+        handler = self.handlers[type(command)]
+        uow = self.uow_factory()
+        return handler(command, uow, context)

@@ -1,0 +1,35 @@
+"""Configuration read from the environment in one place, with local defaults."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a duban process needs to know about its surroundings."""
+
+    mongo_url: str = field(default_factory=lambda: _env("MONGO_URL", "mongodb://127.0.0.1:27017/"))
+    kafka_bootstrap: str = field(default_factory=lambda: _env("KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    db_prefix: str = field(default_factory=lambda: _env("DUBAN_DB_PREFIX", "duban"))
+    topic_prefix: str = field(default_factory=lambda: _env("DUBAN_TOPIC_PREFIX", "duban"))
+    jwt_secret: str = field(default_factory=lambda: _env("DUBAN_JWT_SECRET", "duban-local-development-secret"))
+    log_level: str = field(default_factory=lambda: _env("DUBAN_LOG_LEVEL", "INFO"))
+    relay_batch_size: int = field(default_factory=lambda: int(_env("DUBAN_RELAY_BATCH", "500")))
+    relay_idle_seconds: float = field(default_factory=lambda: float(_env("DUBAN_RELAY_IDLE_SECONDS", "0.05")))
+
+    def database(self, service: str) -> str:
+        """Each service owns one database; services never read each other's."""
+        return f"{self.db_prefix}_{service}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}.{name}"
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.topic("dlq")

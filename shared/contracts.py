@@ -1,0 +1,62 @@
+"""Events that cross service boundaries: their shape is a contract, so it lives here once.
+
+Each service publishes its own store's events to its own topic (duban.tasks, duban.notices,
+duban.followups); other services read them and never read each other's databases.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.events import DomainEvent
+
+
+# -- tasks (工作要点与督导任务) -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanRecorded(DomainEvent):  # 工作要点已录入
+    plan_id: str
+    title: str
+    year: int | None
+    issuer: str | None
+    doc_number: str | None
+    task_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TaskCreated(DomainEvent):  # 督导任务已创建
+    task_id: str
+    plan_id: str
+    number: str
+    text: str
+    lead_unit: str | None = None
+    partner_units: list[str] = field(default_factory=list)
+    due_date: str | None = None
+
+
+# -- notices (督办通知) --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NoticeIssued(DomainEvent):  # 督办通知已下发
+    """``problems``: [{problem_id, description, requirement, responsible_unit, deadline}]"""
+
+    notice_id: str
+    kind: str
+    title: str
+    doc_number: str | None
+    issuer_unit: str
+    target_units: list[str]
+    problems: list[dict]
+    related_task_ids: list[str] = field(default_factory=list)
+    listed: bool = False  # 挂牌督办
+
+
+# -- followups (整改) ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RectificationOpened(DomainEvent):  # 整改事项已建立
+    case_id: str
+    notice_id: str
+    problem_id: str
+    description: str
+    responsible_unit: str
+    deadline: str | None = None

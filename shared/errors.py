@@ -1,0 +1,68 @@
+"""Errors every layer may raise, each with the HTTP status and bilingual reason users see."""
+from __future__ import annotations
+
+
+class DubanError(Exception):
+    """Base error: a reason in Chinese and English, and the HTTP status it maps to."""
+
+    status = 400
+    code = "error"
+
+    def __init__(self, message_en: str, message_zh: str | None = None, **details):
+        super().__init__(message_en)
+        self.message_en = message_en
+        self.message_zh = message_zh or message_en
+        self.details = details
+
+    def to_body(self) -> dict:
+        body = {"code": self.code, "status": self.status, "message": self.message_en, "message_zh": self.message_zh}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class NotFound(DubanError):
+    status = 404
+    code = "not_found"
+
+
+class ConcurrencyConflict(DubanError):
+    """Someone else appended to the stream first: the caller must reload and retry."""
+
+    status = 409
+    code = "version_conflict"
+
+    def __init__(self, stream_id: str, expected_version: int, actual_version: int | None = None):
+        super().__init__(
+            f"stream {stream_id} is not at version {expected_version}"
+            + (f" (it is at {actual_version})" if actual_version is not None else ""),
+            f"数据已被他人修改（{stream_id} 期望版本 {expected_version}），请刷新后重试",
+            stream_id=stream_id,
+            expected_version=expected_version,
+            actual_version=actual_version,
+        )
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+
+
+class IllegalTransition(DubanError):
+    """A domain rule refuses the command in the aggregate's current state."""
+
+    status = 409
+    code = "illegal_transition"
+
+
+class InvalidInput(DubanError):
+    status = 422
+    code = "invalid_input"
+
+
+class Unauthorized(DubanError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DubanError):
+    status = 403
+    code = "forbidden"

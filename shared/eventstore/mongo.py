@@ -1,0 +1,157 @@
+"""The event store on a MongoDB wire-protocol server (FerretDB here, MongoDB in production).
+
+One document per event; the unique index on (stream_id, version) is what turns two writers at the
+same expected version into one winner and one ConcurrencyConflict. No transactions are used.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Iterator, Mapping, Sequence
+
+from pymongo import ASCENDING
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from shared.envelope import GENESIS_HASH, Actor, EventEnvelope, parse_time, to_jsonable, utc_now
+from shared.errors import ConcurrencyConflict
+from shared.eventstore.base import AppendRequest, EventStore, seal_batch
+
+EVENTS_COLLECTION = "events"
+RECORDED_ORDER = [("recorded_at", ASCENDING), ("stream_id", ASCENDING), ("version", ASCENDING)]
+STREAM_ORDER = [("stream_id", ASCENDING), ("version", ASCENDING)]
+
+
+class MongoEventStore(EventStore):
+    def __init__(self, database: Database, collection: str = EVENTS_COLLECTION, head_cache_size: int = 10_000):
+        self.collection: Collection = database[collection]
+        # Last (version, hash, recorded_at) per stream seen by this process. Only a shortcut: a stale
+        # entry can never cause a lost update because the unique index still refuses the insert.
+        self._heads: OrderedDict[str, tuple[int, str, Any]] = OrderedDict()
+        self._head_cache_size = head_cache_size
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index(STREAM_ORDER, unique=True, name="stream_version_unique")
+        self.collection.create_index([("published", ASCENDING)] + RECORDED_ORDER, name="outbox")
+        self.collection.create_index(RECORDED_ORDER, name="recorded_order")
+        self.collection.create_index([("correlation_id", ASCENDING)], name="correlation")
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def append(self, request: AppendRequest) -> list[EventEnvelope]:
+        prev_hash, last_recorded_at = self._head(request.stream_id, request.expected_version)
+        sealed = seal_batch(request, prev_hash, last_recorded_at)
+        documents = [self._to_document(e) for e in sealed]
+        try:
+            if len(documents) == 1:
+                self.collection.insert_one(documents[0])
+            else:
+                self.collection.insert_many(documents, ordered=True)
+        except (DuplicateKeyError, BulkWriteError) as error:
+            if isinstance(error, BulkWriteError) and not _is_duplicate_only(error):
+                raise
+            self._heads.pop(request.stream_id, None)
+            raise ConcurrencyConflict(request.stream_id, request.expected_version) from error
+        last = sealed[-1]
+        self._remember(last.stream_id, last.version, last.hash, last.recorded_at)
+        return sealed
+
+    def _head(self, stream_id: str, expected_version: int) -> tuple[str, Any]:
+        if expected_version == 0:
+            return GENESIS_HASH, None
+        cached = self._heads.get(stream_id)
+        if cached and cached[0] == expected_version:
+            return cached[1], cached[2]
+        doc = self.collection.find_one(
+            {"stream_id": stream_id, "version": expected_version}, {"hash": 1, "recorded_at": 1}
+        )
+        if doc is None:
+            raise ConcurrencyConflict(stream_id, expected_version, self.stream_version(stream_id))
+        return doc["hash"], parse_time(doc["recorded_at"])
+
+    def _remember(self, stream_id: str, version: int, hash_: str, recorded_at: Any) -> None:
+        self._heads[stream_id] = (version, hash_, recorded_at)
+        self._heads.move_to_end(stream_id)
+        while len(self._heads) > self._head_cache_size:
+            self._heads.popitem(last=False)
+
+    def mark_published(self, event_ids: Sequence[str]) -> None:
+        if event_ids:
+            self.collection.update_many(
+                {"_id": {"$in": list(event_ids)}}, {"$set": {"published": True, "published_at": utc_now()}}
+            )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def read_stream(self, stream_id: str, after_version: int = 0) -> list[EventEnvelope]:
+        cursor = self.collection.find({"stream_id": stream_id, "version": {"$gt": after_version}}).sort(STREAM_ORDER)
+        events = [self._from_document(d) for d in cursor]
+        if events:
+            last = events[-1]
+            self._remember(stream_id, last.version, last.hash, last.recorded_at)
+        return events
+
+    def stream_version(self, stream_id: str) -> int:
+        doc = self.collection.find_one({"stream_id": stream_id}, {"version": 1}, sort=[("version", -1)])
+        return int(doc["version"]) if doc else 0
+
+    def read_all(self, batch_size: int = 1000) -> Iterator[EventEnvelope]:
+        for doc in self.collection.find({}).sort(RECORDED_ORDER).batch_size(batch_size):
+            yield self._from_document(doc)
+
+    def unpublished(self, limit: int) -> list[EventEnvelope]:
+        cursor = self.collection.find({"published": False}).sort(RECORDED_ORDER).limit(limit)
+        return [self._from_document(d) for d in cursor]
+
+    def iter_for_verification(self, stream_id: str | None = None) -> Iterator[EventEnvelope]:
+        query = {"stream_id": stream_id} if stream_id else {}
+        for doc in self.collection.find(query).sort(STREAM_ORDER).batch_size(1000):
+            yield self._from_document(doc)
+
+    def count(self) -> int:
+        return self.collection.count_documents({})
+
+    # -- mapping -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _to_document(event: EventEnvelope) -> dict[str, Any]:
+        return {
+            "_id": event.event_id,
+            "stream_id": event.stream_id,
+            "stream_type": event.stream_type,
+            "version": event.version,
+            "type": event.type,
+            "schema_version": event.schema_version,
+            "data": to_jsonable(event.data),
+            "actor": event.actor.to_dict(),
+            "occurred_at": event.occurred_at,
+            "recorded_at": event.recorded_at,
+            "correlation_id": event.correlation_id,
+            "causation_id": event.causation_id,
+            "prev_hash": event.prev_hash,
+            "hash": event.hash,
+            "published": False,
+        }
+
+    @staticmethod
+    def _from_document(doc: Mapping[str, Any]) -> EventEnvelope:
+        return EventEnvelope(
+            event_id=doc["_id"],
+            stream_id=doc["stream_id"],
+            stream_type=doc["stream_type"],
+            version=int(doc["version"]),
+            type=doc["type"],
+            schema_version=int(doc.get("schema_version", 1)),
+            data=doc.get("data") or {},
+            actor=Actor.from_dict(doc["actor"]),
+            occurred_at=parse_time(doc["occurred_at"]),
+            recorded_at=parse_time(doc["recorded_at"]),
+            correlation_id=doc["correlation_id"],
+            causation_id=doc.get("causation_id"),
+            prev_hash=doc["prev_hash"],
+            hash=doc["hash"],
+        )
+
+
+def _is_duplicate_only(error: BulkWriteError) -> bool:
+    return all(e.get("code") == 11000 for e in error.details.get("writeErrors", []))

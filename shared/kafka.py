@@ -1,0 +1,65 @@
+"""Kafka clients built one way for the whole project (never at import time)."""
+from __future__ import annotations
+
+import logging
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from shared.config import Settings
+
+log = logging.getLogger(__name__)
+
+TOPIC_NAMES = ("tasks", "notices", "followups", "dlq")
+DEFAULT_PARTITIONS = 3
+
+
+def make_producer(settings: Settings, **overrides) -> KafkaProducer:
+    """acks=all and one request in flight: a retried batch cannot overtake the one before it."""
+    options = dict(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        retries=10,
+        max_in_flight_requests_per_connection=1,
+        linger_ms=5,
+        client_id="duban-producer",
+    )
+    options.update(overrides)
+    return KafkaProducer(**options)
+
+
+def make_consumer(settings: Settings, group_id: str, topics: list[str], **overrides) -> KafkaConsumer:
+    """Manual commits only: auto-commit would acknowledge messages whose effect is not stored yet."""
+    options = dict(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=200,
+        max_poll_interval_ms=300_000,
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,
+        client_id=f"duban-{group_id}",
+    )
+    options.update(overrides)
+    consumer = KafkaConsumer(**options)
+    consumer.subscribe(topics)
+    return consumer
+
+
+def ensure_topics(settings: Settings, partitions: int = DEFAULT_PARTITIONS) -> None:
+    """Create the project's topics if they are missing (idempotent, safe from several processes)."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="duban-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [settings.topic(n) for n in TOPIC_NAMES]
+        missing = [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in wanted if t not in existing]
+        if missing:
+            try:
+                admin.create_topics(missing)
+                log.info("created topics", extra={"topics": [t.name for t in missing]})
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()

@@ -1,0 +1,67 @@
+"""What every service is made of, wired once by ``bootstrap_service`` for web, worker and tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from pymongo.database import Database
+
+from shared.bus import Handler, MessageBus, UnitOfWork
+from shared.config import Settings
+from shared.consumer import EventHandler
+from shared.events import EventRegistry
+from shared.eventstore.base import EventStore
+from shared.eventstore.mongo import MongoEventStore
+from shared.mongo import connect_service_database
+from shared.read_models import Projection
+
+
+@dataclass
+class ServiceContext:
+    name: str
+    settings: Settings
+    store: EventStore
+    registry: EventRegistry
+    bus: MessageBus
+    database: Database | None = None
+    projection: Projection | None = None
+    # topic name (e.g. "notices") -> function handling one event from that topic
+    reactions: dict[str, EventHandler] = field(default_factory=dict)
+
+    def rebuild_read_models(self) -> int:
+        """Drop and replay this service's read models from its event store."""
+        return self.projection.rebuild(self.store) if self.projection else 0
+
+    @property
+    def own_topic(self) -> str:
+        return self.settings.topic(self.name)
+
+
+def bootstrap_service(
+    name: str,
+    settings: Settings | None,
+    registry: EventRegistry,
+    handlers: dict[type, Handler],
+    projection: Projection | None = None,
+    store: EventStore | None = None,
+    reactions: Callable[["ServiceContext"], dict[str, EventHandler]] | None = None,
+) -> ServiceContext:
+    """Connect to the service's own database and wire the bus.
+
+    With ``store`` given (unit tests of handlers) nothing connects anywhere and no read model is
+    projected: read models live in MongoDB and are tested against the real server.
+    """
+    settings = settings or Settings()
+    database = None
+    if store is None:
+        database = connect_service_database(settings, name)
+        store = MongoEventStore(database)
+        store.ensure_indexes()
+    else:
+        projection = None
+    bus = MessageBus(lambda: UnitOfWork(name, store, registry, projection), handlers)
+    context = ServiceContext(name=name, settings=settings, store=store, registry=registry, bus=bus,
+                             database=database, projection=projection)
+    if reactions is not None:
+        context.reactions = reactions(context)
+    return context

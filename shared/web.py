@@ -1,0 +1,131 @@
+"""The Flask side every service shares: app factory, identity, uniform errors, health and metrics."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable, Iterable
+
+from flask import Flask, Response, g, jsonify, request
+from flask_smorest import Api, Blueprint
+from werkzeug.exceptions import HTTPException
+
+from shared import metrics
+from shared.auth import actor_from_header
+from shared.bus import CommandContext
+from shared.envelope import Actor
+from shared.errors import DubanError
+from shared.logging import configure_logging, correlation_scope, new_correlation_id
+from shared.service import ServiceContext
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-ID"
+PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+
+
+def current_context() -> ServiceContext:
+    return g.service
+
+
+def current_actor() -> Actor:
+    """The caller named by the bearer token (401 if missing or invalid)."""
+    if "actor" not in g:
+        g.actor = actor_from_header(g.service.settings.jwt_secret, request.headers.get("Authorization"))
+    return g.actor
+
+
+def command_context() -> CommandContext:
+    return CommandContext(actor=current_actor(), correlation_id=g.correlation_id)
+
+
+def create_service_app(context_factory: Callable[[], ServiceContext], title: str,
+                       blueprints: Iterable[Blueprint]) -> Flask:
+    """Build a service's Flask app; connections are made here, in the (forked) worker, never at import."""
+    context = context_factory()
+    configure_logging(context.name, context.settings.log_level)
+    app = Flask(context.name)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_RAPIDOC_PATH="/docs",
+        OPENAPI_RAPIDOC_URL="https://unpkg.com/rapidoc/dist/rapidoc-min.js",
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    _install_request_hooks(app, context)
+    _install_error_handlers(app)
+    _install_operational_routes(app, context)
+    return app
+
+
+def _install_request_hooks(app: Flask, context: ServiceContext) -> None:
+    @app.before_request
+    def _bind_request() -> None:
+        g.service = context
+        g.started = time.perf_counter()
+        g.correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
+        g.correlation_scope = correlation_scope(g.correlation_id)
+        g.correlation_scope.__enter__()
+
+    @app.after_request
+    def _record_request(response: Response) -> Response:
+        response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.HTTP_REQUESTS.labels(context.name, request.method, endpoint, response.status_code).inc()
+        metrics.HTTP_LATENCY.labels(context.name, endpoint).observe(time.perf_counter() - g.get("started", time.perf_counter()))
+        return response
+
+    @app.teardown_request
+    def _unbind_request(_exc) -> None:
+        scope = g.pop("correlation_scope", None)
+        if scope is not None:
+            scope.__exit__(None, None, None)
+
+
+def _install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DubanError)
+    def _domain_error(error: DubanError):
+        return jsonify(error.to_body()), error.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        body = {"code": error.name.lower().replace(" ", "_"), "status": error.code, "message": error.description}
+        errors = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
+        if errors:
+            body["errors"] = errors  # webargs/marshmallow: each bad field with its reason
+            body["message"] = "invalid input"
+            body["message_zh"] = "输入有误，请检查标出的字段"
+        return jsonify(body), error.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error")
+        return jsonify({"code": "internal_error", "status": 500, "message": "internal error",
+                        "message_zh": "系统内部错误", "correlation_id": g.get("correlation_id")}), 500
+
+
+def _install_operational_routes(app: Flask, context: ServiceContext) -> None:
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok", "service": context.name})
+
+    @app.get("/readyz")
+    def readyz():
+        try:
+            if context.database is not None:
+                context.database.command("ping")
+        except Exception as error:  # noqa: BLE001 - any failure means not ready
+            return jsonify({"status": "unavailable", "service": context.name, "error": str(error)}), 503
+        return jsonify({"status": "ready", "service": context.name})
+
+    @app.get("/metrics")
+    def prometheus_metrics():
+        body, content_type = metrics.render()
+        return Response(body, content_type=content_type)

@@ -1,0 +1,47 @@
+"""Session fixtures: the real Kafka broker and MongoDB-protocol server, started once per session.
+
+Set KAFKA_BOOTSTRAP / MONGO_URL to run the same suite against servers that already exist.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+from deploy.localstack import Stack
+from shared.config import Settings
+
+
+@pytest.fixture(scope="session")
+def infra():
+    """Kafka + MongoDB-protocol server for the whole session (only started if a test asks for them)."""
+    run_dir = Path(tempfile.mkdtemp(prefix="duban-test-"))
+    stack = Stack(run_dir)
+    try:
+        stack.start_infra()
+        yield stack
+    finally:
+        stack.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def session_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def settings(infra, session_prefix, request) -> Settings:
+    """Settings on the real servers, with databases and topics of this test alone."""
+    unique = f"{session_prefix}_{uuid.uuid4().hex[:6]}"
+    return Settings(mongo_url=infra.mongo_url, kafka_bootstrap=infra.kafka_bootstrap, db_prefix=unique,
+                    topic_prefix=unique, relay_idle_seconds=0.02)
+
+
+def pytest_report_header(config):
+    where = {k: os.environ[k] for k in ("KAFKA_BOOTSTRAP", "MONGO_URL") if os.environ.get(k)}
+    return f"duban servers: {where or 'started by the test session (Kafka KRaft + FerretDB)'}"

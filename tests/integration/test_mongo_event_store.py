@@ -1,0 +1,31 @@
+import pytest
+
+from shared.eventstore.mongo import MongoEventStore
+from shared.mongo import connect_service_database
+from tests.eventstore_contract import EventStoreContract
+
+
+class TestMongoEventStore(EventStoreContract):
+    """The same contract against the real MongoDB-protocol server."""
+
+    @pytest.fixture
+    def store(self, settings):
+        store = MongoEventStore(connect_service_database(settings, "contract"))
+        store.ensure_indexes()
+        return store
+
+    def tamper(self, store, event_id, field, value):
+        # A direct edit in the database, as an insider with write access could make.
+        store.collection.update_one({"_id": event_id}, {"$set": {field: value}})
+
+    def test_a_second_store_instance_with_a_stale_head_cache_still_gets_a_conflict(self, store, settings):
+        from tests.eventstore_contract import append
+
+        other = MongoEventStore(store.collection.database)
+        append(store, "s", 0, "A")
+        other.read_stream("s")  # other now caches head version 1
+        append(store, "s", 1, "B")
+        with pytest.raises(Exception) as raised:
+            append(other, "s", 1, "C")
+        assert type(raised.value).__name__ == "ConcurrencyConflict"
+        assert [e.type for e in store.read_stream("s")] == ["A", "B"]
