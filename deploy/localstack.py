@@ -194,18 +194,32 @@ class Stack:
 
     def start_service(self, service: str, port: int, python: str = sys.executable, web_workers: int = 2,
                       env: dict | None = None) -> str:
+        """The service's gunicorn web process and its worker process; returns the web URL."""
+        self.start_worker(service, python, env)
+        return self.start_web(service, port, python, web_workers, env)
+
+    def start_web(self, service: str, port: int, python: str = sys.executable, web_workers: int = 2,
+                  env: dict | None = None) -> str:
         metrics_dir = self.run_dir / "metrics" / service
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         web_env = self.service_env({**(env or {}), "DUBAN_BIND": f"127.0.0.1:{port}",
                                     "DUBAN_WEB_WORKERS": str(web_workers),
                                     "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
-        self.spawn(f"{service}-web", [python, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"),
-                                      f"services.{service}.entrypoints.api:create_app()"], env=web_env)
-        self.spawn(f"{service}-worker", [python, "-m", f"services.{service}.entrypoints.worker"],
-                   env=self.service_env(env))
-        wait_for_port(port, f"{service} web", self.processes[f"{service}-web"], self.log_path(f"{service}-web"))
+        process = self.spawn(f"{service}-web", [python, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"),
+                                                f"services.{service}.entrypoints.api:create_app()"], env=web_env)
+        wait_for_port(port, f"{service} web", process, self.log_path(f"{service}-web"))
         return f"http://127.0.0.1:{port}"
+
+    def start_worker(self, service: str, python: str = sys.executable, env: dict | None = None) -> subprocess.Popen:
+        return self.spawn(f"{service}-worker", [python, "-m", f"services.{service}.entrypoints.worker"],
+                          env=self.service_env(env))
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process group, as a crash would: no clean shutdown, no final commit."""
+        process = self.processes.pop(name)
+        _signal_group(process.pid, signal.SIGKILL)
+        process.wait(10)
 
     def stop(self, names: list[str] | None = None, timeout: float = 15) -> None:
         """SIGTERM each process group, then SIGKILL what is still there; services before servers."""

@@ -18,7 +18,7 @@ class Settings:
     kafka_bootstrap: str = field(default_factory=lambda: _env("KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
     db_prefix: str = field(default_factory=lambda: _env("DUBAN_DB_PREFIX", "duban"))
     topic_prefix: str = field(default_factory=lambda: _env("DUBAN_TOPIC_PREFIX", "duban"))
-    jwt_secret: str = field(default_factory=lambda: _env("DUBAN_JWT_SECRET", "duban-local-development-secret"))
+    jwt_secret: str = field(default_factory=lambda: _env("DUBAN_JWT_SECRET", "duban-local-development-secret-change-me"))
     log_level: str = field(default_factory=lambda: _env("DUBAN_LOG_LEVEL", "INFO"))
     relay_batch_size: int = field(default_factory=lambda: int(_env("DUBAN_RELAY_BATCH", "500")))
     relay_idle_seconds: float = field(default_factory=lambda: float(_env("DUBAN_RELAY_IDLE_SECONDS", "0.05")))

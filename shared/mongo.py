@@ -17,7 +17,7 @@ def connect_service_database(settings: Settings, service: str) -> Database:
     if _connected.get(service) != target:
         if service in _connected:
             mongoengine.disconnect(alias=service)  # also forgets documents' cached collections
-        mongoengine.connect(db=target[1], alias=service, host=target[0], uuidRepresentation="standard",
+        mongoengine.connect(db=target[1], alias=service, host=target[0], uuidRepresentation="standard", tz_aware=True,
                             serverSelectionTimeoutMS=5000)
         _connected[service] = target
     return mongoengine.get_db(alias=service)

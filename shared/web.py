@@ -1,6 +1,7 @@
 """The Flask side every service shares: app factory, identity, uniform errors, health and metrics."""
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Callable, Iterable
@@ -10,7 +11,7 @@ from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
 from shared import metrics
-from shared.auth import actor_from_header
+from shared.auth import actor_from_header, require_role
 from shared.bus import CommandContext
 from shared.envelope import Actor
 from shared.errors import DubanError
@@ -28,10 +29,22 @@ def current_context() -> ServiceContext:
 
 
 def current_actor() -> Actor:
-    """The caller named by the bearer token (401 if missing or invalid)."""
-    if "actor" not in g:
-        g.actor = actor_from_header(g.service.settings.jwt_secret, request.headers.get("Authorization"))
+    """The caller named by the bearer token (checked for every non-public path before the view runs)."""
     return g.actor
+
+
+def allow(*roles: str):
+    """Outermost view decorator: refuse other roles (403) before the request body is even parsed."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            require_role(current_actor(), *roles)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
 
 
 def command_context() -> CommandContext:
@@ -73,6 +86,9 @@ def _install_request_hooks(app: Flask, context: ServiceContext) -> None:
         g.correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
         g.correlation_scope = correlation_scope(g.correlation_id)
         g.correlation_scope.__enter__()
+        if not request.path.startswith(PUBLIC_PATHS):
+            # Identity before anything else: an anonymous caller learns nothing, not even validation errors.
+            g.actor = actor_from_header(context.settings.jwt_secret, request.headers.get("Authorization"))
 
     @app.after_request
     def _record_request(response: Response) -> Response:
@@ -96,13 +112,15 @@ def _install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        body = {"code": error.name.lower().replace(" ", "_"), "status": error.code, "message": error.description}
+        status = error.code or 500
+        body = {"code": error.name.lower().replace(" ", "_"), "status": status, "message": error.description}
         errors = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
         if errors:
-            body["errors"] = errors  # webargs/marshmallow: each bad field with its reason
-            body["message"] = "invalid input"
-            body["message_zh"] = "输入有误，请检查标出的字段"
-        return jsonify(body), error.code
+            # webargs/marshmallow name each bad field; an unparseable body is invalid input too (422, not 400).
+            status = 422
+            body.update(code="invalid_input", status=status, errors=errors, message="invalid input",
+                        message_zh="输入有误，请检查标出的字段")
+        return jsonify(body), status
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
+import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Callable
+
+import requests
 
 from kafka import KafkaConsumer, TopicPartition
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from deploy.localstack import Stack, free_port
+from shared.auth import issue_token
 from shared.config import Settings
 from shared.consumer import ConsumerRunner, ProcessedLog
 from shared.kafka import ensure_topics, make_consumer, make_producer
@@ -67,3 +74,54 @@ def running_consumer(settings: Settings, database, topic_name: str, handle, grou
         stop.set()
         thread.join(20)
         producer.close()
+
+
+@dataclass
+class ApiClient:
+    base_url: str
+    token: str | None = None
+
+    def _headers(self, extra: dict | None) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers.update(extra or {})
+        return headers
+
+    def get(self, path: str, headers: dict | None = None, **kwargs) -> requests.Response:
+        return requests.get(self.base_url + path, headers=self._headers(headers), timeout=10, **kwargs)
+
+    def post(self, path: str, headers: dict | None = None, **kwargs) -> requests.Response:
+        return requests.post(self.base_url + path, headers=self._headers(headers), timeout=10, **kwargs)
+
+    def as_(self, token: str) -> "ApiClient":
+        return ApiClient(self.base_url, token)
+
+
+@dataclass
+class RunningServices:
+    urls: dict[str, str]
+    settings: Settings
+    stack: Stack
+    env: dict = field(default_factory=dict)
+
+    def restart_worker(self, service: str) -> None:
+        self.stack.start_worker(service, sys.executable, self.env)
+
+    def token(self, role: str, unit: str | None = None, user: str | None = None) -> str:
+        return issue_token(self.settings.jwt_secret, user or f"{role}-{uuid.uuid4().hex[:4]}", role, unit)
+
+    def client(self, service: str, role: str = "office_staff", unit: str | None = "巴中市教育督导室") -> ApiClient:
+        return ApiClient(self.urls[service], self.token(role, unit))
+
+
+@contextmanager
+def running_services(stack: Stack, prefix: str, names) -> RunningServices:
+    """Start web + worker of each named service on the stack's servers, with databases/topics of ``prefix``."""
+    env = {"DUBAN_DB_PREFIX": prefix, "DUBAN_TOPIC_PREFIX": prefix, "DUBAN_RELAY_IDLE_SECONDS": "0.02"}
+    settings = Settings(mongo_url=stack.mongo_url, kafka_bootstrap=stack.kafka_bootstrap, db_prefix=prefix,
+                        topic_prefix=prefix)
+    ensure_topics(settings)
+    try:
+        urls = {name: stack.start_service(name, free_port(), python=sys.executable, env=env) for name in names}
+        yield RunningServices(urls, settings, stack, env)
+    finally:
+        stack.stop([p for p in list(stack.processes) if p.split("-")[0] in names])

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.auth import Role, require_role
+from shared.auth import Role
 from shared.errors import NotFound
-from shared.web import command_context, create_service_app, current_actor, current_context
+from shared.web import allow, command_context, create_service_app, current_context
 from services.notices.adapters.read_models import NoticeView
 from services.notices.bootstrap import bootstrap
 from services.notices.domain.commands import IssueNotice, ProblemInput
@@ -22,7 +22,6 @@ class Notices(MethodView):
     @blp.paginate()
     def get(self, query, pagination_parameters):
         """List notices (newest first)."""
-        current_actor()
         notices = NoticeView.objects
         if "status" in query:
             notices = notices.filter(status=query["status"])
@@ -32,11 +31,11 @@ class Notices(MethodView):
         start = pagination_parameters.first_item
         return notices.order_by("-issued_at")[start:start + pagination_parameters.page_size]
 
+    @allow(Role.OFFICE_STAFF)
     @blp.arguments(IssueNoticeSchema)
     @blp.response(201, NoticeSchema)
     def post(self, payload):
         """Issue a notice with its problem list (office staff)."""
-        require_role(current_actor(), Role.OFFICE_STAFF)
         command = IssueNotice(
             kind=payload["kind"], title=payload["title"], issuer_unit=payload["issuer_unit"],
             target_units=tuple(payload["target_units"]),
@@ -53,7 +52,6 @@ class NoticeById(MethodView):
     @blp.response(200, NoticeSchema)
     def get(self, notice_id):
         """One notice with its problem list."""
-        current_actor()
         return _notice_or_404(notice_id)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.auth import Role, require_role
+from shared.auth import Role
 from shared.errors import NotFound
-from shared.web import command_context, create_service_app, current_actor, current_context
+from shared.web import allow, command_context, create_service_app, current_context
 from services.tasks.adapters.read_models import PlanView, TaskView
 from services.tasks.bootstrap import bootstrap
 from services.tasks.domain.commands import RecordPlan, TaskInput
@@ -22,17 +22,16 @@ class Plans(MethodView):
     @plans.paginate()
     def get(self, pagination_parameters):
         """List work plans."""
-        current_actor()
         found = PlanView.objects
         pagination_parameters.item_count = found.count()
         start = pagination_parameters.first_item
         return found.order_by("-recorded_at")[start:start + pagination_parameters.page_size]
 
+    @allow(Role.OFFICE_STAFF)
     @plans.arguments(RecordPlanSchema)
     @plans.response(201, PlanSchema)
     def post(self, payload):
         """Record a work plan and its tasks (office staff)."""
-        require_role(current_actor(), Role.OFFICE_STAFF)
         command = RecordPlan(
             title=payload["title"], year=payload["year"], issuer=payload["issuer"], doc_number=payload["doc_number"],
             tasks=tuple(TaskInput(number=t["number"], text=t["text"], lead_unit=t["lead_unit"],
@@ -48,7 +47,6 @@ class PlanById(MethodView):
     @plans.response(200, PlanSchema)
     def get(self, plan_id):
         """One work plan."""
-        current_actor()
         return _plan_or_404(plan_id)
 
 
@@ -59,7 +57,6 @@ class Tasks(MethodView):
     @tasks.paginate()
     def get(self, query, pagination_parameters):
         """List tasks, by plan or lead unit."""
-        current_actor()
         found = TaskView.objects(**query)
         pagination_parameters.item_count = found.count()
         start = pagination_parameters.first_item
