@@ -86,6 +86,14 @@ def install() -> None:
 
 # -- processes -------------------------------------------------------------------------------
 
+def kafka_cluster_id() -> str:
+    """A random base64 cluster id that cannot be mistaken for a command-line option (no leading '-')."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -164,7 +172,7 @@ class Stack:
                 os.environ.get("DUBAN_KAFKA_HEAP", "-Xmx768m"), "-cp", str(KAFKA_LIBS / "*"),
                 f"-Dlog4j.configuration=file:{ROOT / 'deploy/kafka/log4j.properties'}"]
         if not (data / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = kafka_cluster_id()
             subprocess.run(java + ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
                            check=True, stdout=subprocess.DEVNULL)
         say(f"starting Kafka {KAFKA_VERSION} (KRaft) on 127.0.0.1:{port} …")

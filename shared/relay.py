@@ -84,7 +84,7 @@ class OutboxRelay:
                 continue
             # A later event of a stream whose earlier event failed stays unmarked: it is sent again after it.
             if event.stream_id not in failed_streams:
-                delivered.append(event.event_id)
+                delivered.append(event)
         self.store.mark_published(delivered)
         metrics.EVENTS_PUBLISHED.labels(topic=self.topic).inc(len(delivered))
         return len(delivered)

@@ -88,7 +88,7 @@ class EventStoreContract:
     def test_new_events_are_unpublished_until_marked(self, store):
         events = append(store, "s1", 0, "A", "B")
         assert [e.event_id for e in store.unpublished(10)] == [e.event_id for e in events]
-        store.mark_published([events[0].event_id])
+        store.mark_published([events[0]])
         assert [e.event_id for e in store.unpublished(10)] == [events[1].event_id]
 
     def test_verify_passes_on_an_untouched_store(self, store):

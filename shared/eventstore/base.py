@@ -128,7 +128,7 @@ class EventStore(abc.ABC):
         """Events not yet marked published, oldest first, in stream order."""
 
     @abc.abstractmethod
-    def mark_published(self, event_ids: Sequence[str]) -> None:
+    def mark_published(self, events: Sequence[EventEnvelope]) -> None:
         """Flag events as handed to Kafka."""
 
     @abc.abstractmethod

@@ -36,8 +36,8 @@ class InMemoryEventStore(EventStore):
     def unpublished(self, limit: int) -> list[EventEnvelope]:
         return [e for e in self._all if e.event_id not in self._published][:limit]
 
-    def mark_published(self, event_ids: Sequence[str]) -> None:
-        self._published.update(event_ids)
+    def mark_published(self, events: Sequence[EventEnvelope]) -> None:
+        self._published.update(e.event_id for e in events)
 
     def iter_for_verification(self, stream_id: str | None = None) -> Iterator[EventEnvelope]:
         ids = [stream_id] if stream_id else sorted(self._streams)

@@ -1,14 +1,16 @@
 """The event store on a MongoDB wire-protocol server (FerretDB here, MongoDB in production).
 
-One document per event; the unique index on (stream_id, version) is what turns two writers at the
-same expected version into one winner and one ConcurrencyConflict. No transactions are used.
+One document per event, keyed ``<stream_id>#<version>``: the primary key itself turns two writers at
+the same expected version into one winner and one ConcurrencyConflict, and reading a stream or its
+head is a run of primary-key lookups, the one access path FerretDB's SQLite backend serves from an
+index (every other filter is a full scan there). No transactions are used.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
 from typing import Any, Iterator, Mapping, Sequence
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -22,6 +24,10 @@ RECORDED_ORDER = [("recorded_at", ASCENDING), ("stream_id", ASCENDING), ("versio
 STREAM_ORDER = [("stream_id", ASCENDING), ("version", ASCENDING)]
 
 
+def event_key(stream_id: str, version: int) -> str:
+    return f"{stream_id}#{version:010d}"
+
+
 class MongoEventStore(EventStore):
     def __init__(self, database: Database, collection: str = EVENTS_COLLECTION, head_cache_size: int = 10_000):
         self.collection: Collection = database[collection]
@@ -31,7 +37,7 @@ class MongoEventStore(EventStore):
         self._head_cache_size = head_cache_size
 
     def ensure_indexes(self) -> None:
-        self.collection.create_index(STREAM_ORDER, unique=True, name="stream_version_unique")
+        self.collection.create_index([("event_id", ASCENDING)], unique=True, name="event_id_unique")
         self.collection.create_index([("published", ASCENDING)] + RECORDED_ORDER, name="outbox")
         self.collection.create_index(RECORDED_ORDER, name="recorded_order")
         self.collection.create_index([("correlation_id", ASCENDING)], name="correlation")
@@ -62,9 +68,7 @@ class MongoEventStore(EventStore):
         cached = self._heads.get(stream_id)
         if cached and cached[0] == expected_version:
             return cached[1], cached[2]
-        doc = self.collection.find_one(
-            {"stream_id": stream_id, "version": expected_version}, {"hash": 1, "recorded_at": 1}
-        )
+        doc = self.collection.find_one({"_id": event_key(stream_id, expected_version)}, {"hash": 1, "recorded_at": 1})
         if doc is None:
             raise ConcurrencyConflict(stream_id, expected_version, self.stream_version(stream_id))
         return doc["hash"], parse_time(doc["recorded_at"])
@@ -75,25 +79,35 @@ class MongoEventStore(EventStore):
         while len(self._heads) > self._head_cache_size:
             self._heads.popitem(last=False)
 
-    def mark_published(self, event_ids: Sequence[str]) -> None:
-        if event_ids:
-            self.collection.update_many(
-                {"_id": {"$in": list(event_ids)}}, {"$set": {"published": True, "published_at": utc_now()}}
+    def mark_published(self, events: Sequence[EventEnvelope]) -> None:
+        if events:
+            at = utc_now()
+            # One primary-key update each: an $in over many keys is a full scan on FerretDB/SQLite.
+            self.collection.bulk_write(
+                [UpdateOne({"_id": event_key(e.stream_id, e.version)}, {"$set": {"published": True, "published_at": at}})
+                 for e in events],
+                ordered=False,
             )
 
     # -- reading -------------------------------------------------------------------------------
 
     def read_stream(self, stream_id: str, after_version: int = 0) -> list[EventEnvelope]:
-        cursor = self.collection.find({"stream_id": stream_id, "version": {"$gt": after_version}}).sort(STREAM_ORDER)
-        events = [self._from_document(d) for d in cursor]
+        events: list[EventEnvelope] = []
+        version = after_version + 1
+        while (doc := self.collection.find_one({"_id": event_key(stream_id, version)})) is not None:
+            events.append(self._from_document(doc))
+            version += 1
         if events:
             last = events[-1]
             self._remember(stream_id, last.version, last.hash, last.recorded_at)
         return events
 
     def stream_version(self, stream_id: str) -> int:
-        doc = self.collection.find_one({"stream_id": stream_id}, {"version": 1}, sort=[("version", -1)])
-        return int(doc["version"]) if doc else 0
+        cached = self._heads.get(stream_id)
+        version = cached[0] if cached else 0
+        while self.collection.find_one({"_id": event_key(stream_id, version + 1)}, {"_id": 1}) is not None:
+            version += 1
+        return version
 
     def read_all(self, batch_size: int = 1000) -> Iterator[EventEnvelope]:
         for doc in self.collection.find({}).sort(RECORDED_ORDER).batch_size(batch_size):
@@ -104,8 +118,10 @@ class MongoEventStore(EventStore):
         return [self._from_document(d) for d in cursor]
 
     def iter_for_verification(self, stream_id: str | None = None) -> Iterator[EventEnvelope]:
-        query = {"stream_id": stream_id} if stream_id else {}
-        for doc in self.collection.find(query).sort(STREAM_ORDER).batch_size(1000):
+        if stream_id:
+            yield from self.read_stream(stream_id)
+            return
+        for doc in self.collection.find({}).sort(STREAM_ORDER).batch_size(1000):
             yield self._from_document(doc)
 
     def count(self) -> int:
@@ -116,7 +132,8 @@ class MongoEventStore(EventStore):
     @staticmethod
     def _to_document(event: EventEnvelope) -> dict[str, Any]:
         return {
-            "_id": event.event_id,
+            "_id": event_key(event.stream_id, event.version),
+            "event_id": event.event_id,
             "stream_id": event.stream_id,
             "stream_type": event.stream_type,
             "version": event.version,
@@ -136,7 +153,7 @@ class MongoEventStore(EventStore):
     @staticmethod
     def _from_document(doc: Mapping[str, Any]) -> EventEnvelope:
         return EventEnvelope(
-            event_id=doc["_id"],
+            event_id=doc["event_id"],
             stream_id=doc["stream_id"],
             stream_type=doc["stream_type"],
             version=int(doc["version"]),

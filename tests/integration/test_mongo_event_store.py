@@ -16,7 +16,7 @@ class TestMongoEventStore(EventStoreContract):
 
     def tamper(self, store, event_id, field, value):
         # A direct edit in the database, as an insider with write access could make.
-        store.collection.update_one({"_id": event_id}, {"$set": {field: value}})
+        store.collection.update_one({"event_id": event_id}, {"$set": {field: value}})
 
     def test_a_second_store_instance_with_a_stale_head_cache_still_gets_a_conflict(self, store, settings):
         from tests.eventstore_contract import append

@@ -1,0 +1,11 @@
+"""Parse published education-supervision work plans (工作要点 / 工作计划) and reports.
+
+Pure code: no web, queue or database imports. ``parse_plan`` takes the text of a
+document and returns its title, issuer, document number, date, year and its
+sections with their numbered measures (deadlines, targets and units included).
+"""
+from .errors import PlanParseError
+from .normalize import MAX_BYTES, decode_document
+from .parser import parse_plan
+
+__all__ = ["MAX_BYTES", "PlanParseError", "decode_document", "parse_plan"]

@@ -1,0 +1,55 @@
+"""Guards against slow or super-linear parsing.
+
+The 1 MB / 1 s target itself is measured by ``tests/bench/bench_plan_parser.py``;
+these bounds are looser so that a busy CI machine does not make them flaky,
+but they catch a quadratic path or catastrophic regex backtracking at once.
+"""
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+
+import pytest
+
+from services.tasks.plan_import import PlanParseError, parse_plan
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_plan_parser.py"
+
+
+def _timed(text: str) -> float:
+    started = time.perf_counter()
+    try:
+        parse_plan(text)
+    except PlanParseError:
+        pass
+    return time.perf_counter() - started
+
+
+def test_one_megabyte_plan_parses_quickly():
+    spec = importlib.util.spec_from_file_location("bench_plan_parser", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    document = bench.build_document(1024 * 1024)
+    parse_plan(document)  # warm caches (OpenCC dictionaries)
+    elapsed = _timed(document)
+    result = parse_plan(document)
+    assert len(result["sections"]) > 300
+    assert all(len(section["items"]) == 12 for section in result["sections"])
+    assert elapsed < 3.0, f"1 MB took {elapsed:.2f} s"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "教育督导" * 250_000,                                   # one huge line, no punctuation
+        "教育督导，" * 200_000,                                  # one huge sentence
+        "".join(f"{i}.教育督导工作\n" for i in range(1, 30_000)),  # numbers past the marker range
+        "机(构" * 300_000,                                       # unbalanced parentheses
+        "一、二、三、四、" * 100_000,                             # marker-like noise
+        "《" * 200_000 + "》" * 100_000,
+    ],
+    ids=["long-line", "long-sentence", "many-numbers", "parentheses", "numerals", "brackets"],
+)
+def test_pathological_input_is_linear(text):
+    assert _timed(text) < 5.0
