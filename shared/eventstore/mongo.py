@@ -4,13 +4,20 @@ One document per event, keyed ``<stream_id>#<version>``: the primary key itself 
 the same expected version into one winner and one ConcurrencyConflict, and reading a stream or its
 head is a run of primary-key lookups, the one access path FerretDB's SQLite backend serves from an
 index (every other filter is a full scan there). No transactions are used.
+
+Outbox: before an event is inserted, a small pointer to it goes into the ``outbox`` collection; the
+relay reads only that (small) collection, confirms each event by primary key, publishes, and deletes
+the pointers. A pointer whose event never appears (the writer lost a race or crashed between the two
+inserts) is dropped after ``orphan_after``. Pointer first means no stored event can miss its pointer;
+and nothing ever updates the large events collection, which FerretDB/SQLite would do by full scan.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import timedelta
 from typing import Any, Iterator, Mapping, Sequence
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -20,6 +27,7 @@ from shared.errors import ConcurrencyConflict
 from shared.eventstore.base import AppendRequest, EventStore, seal_batch
 
 EVENTS_COLLECTION = "events"
+OUTBOX_COLLECTION = "outbox"
 RECORDED_ORDER = [("recorded_at", ASCENDING), ("stream_id", ASCENDING), ("version", ASCENDING)]
 STREAM_ORDER = [("stream_id", ASCENDING), ("version", ASCENDING)]
 
@@ -29,8 +37,11 @@ def event_key(stream_id: str, version: int) -> str:
 
 
 class MongoEventStore(EventStore):
-    def __init__(self, database: Database, collection: str = EVENTS_COLLECTION, head_cache_size: int = 10_000):
+    def __init__(self, database: Database, collection: str = EVENTS_COLLECTION, head_cache_size: int = 10_000,
+                 orphan_after: timedelta = timedelta(seconds=60)):
         self.collection: Collection = database[collection]
+        self.outbox: Collection = database[f"{collection}_{OUTBOX_COLLECTION}"]
+        self.orphan_after = orphan_after
         # Last (version, hash, recorded_at) per stream seen by this process. Only a shortcut: a stale
         # entry can never cause a lost update because the unique index still refuses the insert.
         self._heads: OrderedDict[str, tuple[int, str, Any]] = OrderedDict()
@@ -38,29 +49,49 @@ class MongoEventStore(EventStore):
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("event_id", ASCENDING)], unique=True, name="event_id_unique")
-        self.collection.create_index([("published", ASCENDING)] + RECORDED_ORDER, name="outbox")
         self.collection.create_index(RECORDED_ORDER, name="recorded_order")
-        self.collection.create_index([("correlation_id", ASCENDING)], name="correlation")
+        self.outbox.create_index(RECORDED_ORDER, name="recorded_order")
 
     # -- writing -------------------------------------------------------------------------------
 
     def append(self, request: AppendRequest) -> list[EventEnvelope]:
         prev_hash, last_recorded_at = self._head(request.stream_id, request.expected_version)
         sealed = seal_batch(request, prev_hash, last_recorded_at)
+        pointers = [self._to_pointer(e) for e in sealed]
         documents = [self._to_document(e) for e in sealed]
         try:
-            if len(documents) == 1:
-                self.collection.insert_one(documents[0])
-            else:
-                self.collection.insert_many(documents, ordered=True)
-        except (DuplicateKeyError, BulkWriteError) as error:
-            if isinstance(error, BulkWriteError) and not _is_duplicate_only(error):
-                raise
-            self._heads.pop(request.stream_id, None)
-            raise ConcurrencyConflict(request.stream_id, request.expected_version) from error
+            self._insert(self.outbox, pointers)  # an unpublished event at that version is a conflict too
+        except ConcurrencyConflict as conflict:
+            self._forget(request, pointers[: conflict.inserted])  # only those that were ours
+            raise
+        try:
+            self._insert(self.collection, documents)
+        except ConcurrencyConflict:
+            self._forget(request, pointers)
+            raise
         last = sealed[-1]
         self._remember(last.stream_id, last.version, last.hash, last.recorded_at)
         return sealed
+
+    def _insert(self, collection: Collection, documents: list[dict]) -> None:
+        try:
+            if len(documents) == 1:
+                collection.insert_one(documents[0])
+            else:
+                collection.insert_many(documents, ordered=True)
+        except (DuplicateKeyError, BulkWriteError) as error:
+            if isinstance(error, BulkWriteError) and not _is_duplicate_only(error):
+                raise
+            inserted = error.details.get("nInserted", 0) if isinstance(error, BulkWriteError) else 0
+            conflict = ConcurrencyConflict(documents[0]["stream_id"], documents[0]["version"] - 1)
+            conflict.inserted = inserted
+            raise conflict from error
+
+    def _forget(self, request: AppendRequest, pointers: list[dict]) -> None:
+        """Undo the pointers this append inserted after losing a race (by primary key: the one fast delete)."""
+        self._heads.pop(request.stream_id, None)
+        for pointer in pointers:
+            self.outbox.delete_one({"_id": pointer["_id"]})
 
     def _head(self, stream_id: str, expected_version: int) -> tuple[str, Any]:
         if expected_version == 0:
@@ -80,14 +111,9 @@ class MongoEventStore(EventStore):
             self._heads.popitem(last=False)
 
     def mark_published(self, events: Sequence[EventEnvelope]) -> None:
+        """Published events leave the outbox (the outbox stays as small as the backlog)."""
         if events:
-            at = utc_now()
-            # One primary-key update each: an $in over many keys is a full scan on FerretDB/SQLite.
-            self.collection.bulk_write(
-                [UpdateOne({"_id": event_key(e.stream_id, e.version)}, {"$set": {"published": True, "published_at": at}})
-                 for e in events],
-                ordered=False,
-            )
+            self.outbox.delete_many({"_id": {"$in": [event_key(e.stream_id, e.version) for e in events]}})
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -114,8 +140,24 @@ class MongoEventStore(EventStore):
             yield self._from_document(doc)
 
     def unpublished(self, limit: int) -> list[EventEnvelope]:
-        cursor = self.collection.find({"published": False}).sort(RECORDED_ORDER).limit(limit)
-        return [self._from_document(d) for d in cursor]
+        """Outbox entries whose event is stored, oldest first; a stream waits behind its own pending event."""
+        ready: list[EventEnvelope] = []
+        waiting_streams: set[str] = set()
+        now = utc_now()
+        for pointer in self.outbox.find({}).sort(RECORDED_ORDER).limit(limit):
+            if pointer["stream_id"] in waiting_streams:
+                continue
+            doc = self.collection.find_one({"_id": pointer["_id"]})
+            if doc is not None and doc["event_id"] == pointer["event_id"]:
+                ready.append(self._from_document(doc))
+            elif now - parse_time(pointer["recorded_at"]) > self.orphan_after:
+                self.outbox.delete_one({"_id": pointer["_id"]})  # its event was never stored
+            else:
+                waiting_streams.add(pointer["stream_id"])  # its writer is between the two inserts
+        return ready
+
+    def pending_count(self) -> int:
+        return self.outbox.count_documents({})
 
     def iter_for_verification(self, stream_id: str | None = None) -> Iterator[EventEnvelope]:
         if stream_id:
@@ -147,8 +189,12 @@ class MongoEventStore(EventStore):
             "causation_id": event.causation_id,
             "prev_hash": event.prev_hash,
             "hash": event.hash,
-            "published": False,
         }
+
+    @staticmethod
+    def _to_pointer(event: EventEnvelope) -> dict[str, Any]:
+        return {"_id": event_key(event.stream_id, event.version), "event_id": event.event_id,
+                "stream_id": event.stream_id, "version": event.version, "recorded_at": event.recorded_at}
 
     @staticmethod
     def _from_document(doc: Mapping[str, Any]) -> EventEnvelope:

@@ -29,3 +29,23 @@ class TestMongoEventStore(EventStoreContract):
             append(other, "s", 1, "C")
         assert type(raised.value).__name__ == "ConcurrencyConflict"
         assert [e.type for e in store.read_stream("s")] == ["A", "B"]
+
+    def test_a_writer_that_crashed_between_pointer_and_event_blocks_nothing_after_the_grace_period(self, store):
+        from datetime import timedelta
+
+        from shared.errors import ConcurrencyConflict
+        from shared.eventstore.mongo import event_key
+        from tests.eventstore_contract import append
+
+        [first] = append(store, "s", 0, "A")
+        store.mark_published([first])
+        # The crash: a pointer for version 2 was written, its event never was.
+        store.outbox.insert_one({"_id": event_key("s", 2), "event_id": "lost", "stream_id": "s", "version": 2,
+                                 "recorded_at": first.recorded_at})
+        assert store.unpublished(10) == []  # never publishes what is not stored
+        with pytest.raises(ConcurrencyConflict):
+            append(store, "s", 1, "B")  # within the grace period the writer might still finish
+        store.orphan_after = timedelta(0)
+        assert store.unpublished(10) == [] and store.pending_count() == 0  # orphan cleared
+        [second] = append(store, "s", 1, "B")
+        assert [e.event_id for e in store.unpublished(10)] == [second.event_id]

@@ -1,0 +1,20 @@
+"""`make bench`: every benchmark, printing its figures (they are measurements, not pass/fail tests)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_event_store  # noqa: E402
+import bench_lag  # noqa: E402
+import bench_plan_parser  # noqa: E402
+import bench_relay  # noqa: E402
+from common import bench_stack  # noqa: E402
+
+if __name__ == "__main__":
+    bench_plan_parser.main()
+    with bench_stack() as stack:
+        bench_event_store.run(stack)
+        bench_relay.run(stack)
+        bench_lag.run(stack)
