@@ -14,7 +14,7 @@ def record_plan(command: RecordPlan, uow: UnitOfWork, context: CommandContext) -
     plan.record(title=command.title, year=command.year, issuer=command.issuer, doc_number=command.doc_number,
                 task_count=len(command.tasks))
     uow.save(plan, context)
-    for task_id, task_input in zip(plan.task_ids, command.tasks):
+    for task_id, task_input in zip(plan.task_ids, command.tasks, strict=True):
         task = uow.get(Task, task_id)
         task.create(plan_id=plan.id, task=task_input)
         uow.save(task, context)

@@ -24,7 +24,7 @@ def run(stack, count: int = 3000) -> dict:
 
     def raw_inserts() -> float:
         started = time.perf_counter()
-        for n in range(count):
+        for _ in range(count):
             raw.insert_one({"_id": str(uuid.uuid4()), "stream_id": f"raw-{uuid.uuid4()}",
                             "version": 1, "type": "RectificationOpened", "data": DATA, "actor": ACTOR.to_dict(),
                             "published": False})

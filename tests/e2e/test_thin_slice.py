@@ -90,7 +90,7 @@ class TestThinSlice:
         assert services.client("tasks").get("/plans/plan-missing").status_code == 404
 
     def test_every_web_process_serves_health_readiness_metrics_and_openapi(self, services):
-        for name, url in services.urls.items():
+        for name in services.urls:
             client = services.client(name)
             assert client.get("/healthz").json() == {"status": "ok", "service": name}
             assert client.get("/readyz").json()["status"] == "ready"

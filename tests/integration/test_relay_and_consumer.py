@@ -12,7 +12,7 @@ from shared.eventstore.mongo import MongoEventStore
 from shared.kafka import ensure_topics, make_producer
 from shared.mongo import connect_service_database
 from shared.relay import Lease, OutboxRelay
-from tests.helpers import decoded, eventually, read_topic, running_consumer
+from tests.helpers import eventually, read_topic, running_consumer
 
 ACTOR = Actor(user_id="office-1", role="office_staff", unit="巴中市教育督导室")
 

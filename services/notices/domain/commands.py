@@ -1,7 +1,7 @@
 """Commands the notices service accepts (imperative names)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 

@@ -141,7 +141,7 @@ def _build_fold_table() -> dict[int, str]:
         table[code] = chr(code - 0xFEE0)
     for code in list(range(0xFF21, 0xFF3B)) + list(range(0xFF41, 0xFF5B)):
         table[code] = chr(code - 0xFEE0)
-    for full, half in zip("％．／＋＝＜＞＆＠＃＿－", "%./+=<>&@#_-"):
+    for full, half in zip("％．／＋＝＜＞＆＠＃＿－", "%./+=<>&@#_-", strict=True):
         table[ord(full)] = half
     # Kangxi radicals and compatibility ideographs come out of some PDF fonts.
     for code in list(range(0x2F00, 0x2FD6)) + list(range(0x2E80, 0x2EF4)) + list(range(0xF900, 0xFADA)):

@@ -20,7 +20,10 @@ from services.tasks.domain.commands import RecordPlan, TaskInput
 OFFICE = CommandContext(Actor("wang", "office_staff", "巴中市教育督导室"), correlation_id="corr-1")
 
 
-def issue(problems=(ProblemInput("危房未拆除", "限期拆除", "巴州区教育局", date(2020, 12, 31)),), **overrides):
+DEFAULT_PROBLEMS = (ProblemInput("危房未拆除", "限期拆除", "巴州区教育局", date(2020, 12, 31)),)
+
+
+def issue(problems=DEFAULT_PROBLEMS, **overrides):
     fields = dict(kind="督办通知", title="校舍安全督办", issuer_unit="巴中市教育督导室", target_units=("巴州区人民政府",),
                   problems=tuple(problems), notice_id="notice-1")
     fields.update(overrides)

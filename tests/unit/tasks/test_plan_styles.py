@@ -162,7 +162,9 @@ def test_narrative_sections_and_enumerations(parsed):
 def test_narrative_item_texts(parsed):
     sections = parsed(XUANZHOU)["sections"]
     first = sections[0]["items"]
-    assert first[0]["text"] == "健全机构。调整区政府教育督导委员会组成人员，将区委组织部、区委宣传部纳入成员单位，进一步明确成员单位职责。"
+    assert first[0]["text"] == (
+        "健全机构。调整区政府教育督导委员会组成人员，将区委组织部、区委宣传部纳入成员单位，进一步明确成员单位职责。"
+    )
     assert first[0]["units"] == ["区委组织部", "区委宣传部"]
     assert first[2]["text"].startswith("完善制度。制定《宣州区教育督导问责实施细则》")
     assert sections[1]["items"][2]["units"] == ["区公安分局", "区市场监管局"]
