@@ -130,15 +130,19 @@ class Stack:
     mongo_url: str | None = None
 
     def spawn(self, name: str, argv: list[str], env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:
+        running = self.processes.get(name)
+        if running is not None and running.poll() is None:
+            raise RuntimeError(f"{name} is already running (pid {running.pid}); give the new one another name")
         log_path = self.run_dir / "logs" / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(log_path, "ab")
-        # A session of its own, so stopping kills the whole process group (gunicorn's workers too).
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy(),
-                                   cwd=cwd or ROOT, start_new_session=True)
+        with open(log_path, "ab") as log:
+            # A session of its own, so stopping kills the whole process group (gunicorn's workers too).
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy(),
+                                       cwd=cwd or ROOT, start_new_session=True)
         self.processes[name] = process
-        (self.run_dir / "pids").mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "pids" / f"{name}.pid").write_text(str(process.pid))
+        pid_file = self.run_dir / "pids" / f"{name}.pid"
+        pid_file.parent.mkdir(parents=True, exist_ok=True)
+        pid_file.write_text(str(process.pid))
         return process
 
     def log_path(self, name: str) -> Path:
@@ -201,26 +205,31 @@ class Stack:
         return env
 
     def start_service(self, service: str, port: int, python: str = sys.executable, web_workers: int = 2,
-                      env: dict | None = None) -> str:
-        """The service's gunicorn web process and its worker process; returns the web URL."""
-        self.start_worker(service, python, env)
-        return self.start_web(service, port, python, web_workers, env)
+                      env: dict | None = None, instance: str = "") -> str:
+        """The service's gunicorn web process and its worker process; returns the web URL.
+
+        ``instance`` prefixes the process names, so several copies of a service can share one stack.
+        """
+        self.start_worker(service, python, env, instance)
+        return self.start_web(service, port, python, web_workers, env, instance)
 
     def start_web(self, service: str, port: int, python: str = sys.executable, web_workers: int = 2,
-                  env: dict | None = None) -> str:
-        metrics_dir = self.run_dir / "metrics" / service
+                  env: dict | None = None, instance: str = "") -> str:
+        name = f"{instance}{service}-web"
+        metrics_dir = self.run_dir / "metrics" / name
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         web_env = self.service_env({**(env or {}), "DUBAN_BIND": f"127.0.0.1:{port}",
                                     "DUBAN_WEB_WORKERS": str(web_workers),
                                     "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
-        process = self.spawn(f"{service}-web", [python, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"),
+        process = self.spawn(name, [python, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"),
                                                 f"services.{service}.entrypoints.api:create_app()"], env=web_env)
-        wait_for_port(port, f"{service} web", process, self.log_path(f"{service}-web"))
+        wait_for_port(port, name, process, self.log_path(name))
         return f"http://127.0.0.1:{port}"
 
-    def start_worker(self, service: str, python: str = sys.executable, env: dict | None = None) -> subprocess.Popen:
-        return self.spawn(f"{service}-worker", [python, "-m", f"services.{service}.entrypoints.worker"],
+    def start_worker(self, service: str, python: str = sys.executable, env: dict | None = None,
+                     instance: str = "") -> subprocess.Popen:
+        return self.spawn(f"{instance}{service}-worker", [python, "-m", f"services.{service}.entrypoints.worker"],
                           env=self.service_env(env))
 
     def kill(self, name: str) -> None:
@@ -255,22 +264,46 @@ def _signal_group(pid: int, signum: int) -> None:
         pass
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return None  # its owner removed it while we looked
+
+
 def stop_from_pid_files(run_dir: Path = RUN_DIR) -> None:
-    """`make stop`: end what a `run` in another terminal started, services first."""
-    pid_dir = run_dir / "pids"
-    pid_files = sorted(pid_dir.glob("*.pid"), key=lambda p: p.stem in ("kafka", "ferretdb")) if pid_dir.exists() else []
-    for pid_file in pid_files:
-        pid = int(pid_file.read_text())
-        say(f"stopping {pid_file.stem} (pid {pid})")
-        _signal_group(pid, signal.SIGTERM)
-        for _ in range(150):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+    """`make stop`: ask the `run` launcher to stop everything in order, then end any leftovers."""
+    launcher = _read_pid(run_dir / "launcher.pid")
+    if launcher is not None and launcher != os.getpid() and _pid_alive(launcher):
+        say(f"stopping the running stack (launcher pid {launcher}) …")
+        os.kill(launcher, signal.SIGTERM)
+        for _ in range(300):
+            if not _pid_alive(launcher):
                 break
             time.sleep(0.1)
-        else:
-            _signal_group(pid, signal.SIGKILL)
+    pid_dir = run_dir / "pids"
+    pid_files = sorted(pid_dir.rglob("*.pid"), key=lambda p: p.stem in ("kafka", "ferretdb")) if pid_dir.exists() else []
+    for pid_file in pid_files:
+        pid = _read_pid(pid_file)
+        if pid is None:
+            continue
+        if _pid_alive(pid):
+            say(f"stopping {pid_file.stem} (pid {pid})")
+            _signal_group(pid, signal.SIGTERM)
+            for _ in range(150):
+                if not _pid_alive(pid):
+                    break
+                time.sleep(0.1)
+            else:
+                _signal_group(pid, signal.SIGKILL)
         pid_file.unlink(missing_ok=True)
 
 
@@ -288,6 +321,7 @@ def _wait_until_signalled(stack: Stack) -> None:
     finally:
         say("stopping …")
         stack.stop()
+        (stack.run_dir / "launcher.pid").unlink(missing_ok=True)
         say("stopped")
 
 
@@ -307,6 +341,7 @@ def main(argv: list[str] | None = None) -> None:
     install()
     stop_from_pid_files()  # leftovers of an earlier run that was killed hard
     RUN_DIR.mkdir(parents=True, exist_ok=True)
+    (RUN_DIR / "launcher.pid").write_text(str(os.getpid()))
     stack = Stack(RUN_DIR)
     try:
         stack.start_infra(int(os.environ.get("DUBAN_KAFKA_PORT", "9092")), int(os.environ.get("DUBAN_MONGO_PORT", "27017")))

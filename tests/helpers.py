@@ -103,8 +103,13 @@ class RunningServices:
     stack: Stack
     env: dict = field(default_factory=dict)
 
+    instance: str = ""
+
+    def kill_worker(self, service: str) -> None:
+        self.stack.kill(f"{self.instance}{service}-worker")
+
     def restart_worker(self, service: str) -> None:
-        self.stack.start_worker(service, sys.executable, self.env)
+        self.stack.start_worker(service, sys.executable, self.env, self.instance)
 
     def token(self, role: str, unit: str | None = None, user: str | None = None) -> str:
         return issue_token(self.settings.jwt_secret, user or f"{role}-{uuid.uuid4().hex[:4]}", role, unit)
@@ -120,8 +125,10 @@ def running_services(stack: Stack, prefix: str, names) -> RunningServices:
     settings = Settings(mongo_url=stack.mongo_url, kafka_bootstrap=stack.kafka_bootstrap, db_prefix=prefix,
                         topic_prefix=prefix)
     ensure_topics(settings)
+    instance = f"{prefix}/"
     try:
-        urls = {name: stack.start_service(name, free_port(), python=sys.executable, env=env) for name in names}
-        yield RunningServices(urls, settings, stack, env)
+        urls = {name: stack.start_service(name, free_port(), python=sys.executable, env=env, instance=instance)
+                for name in names}
+        yield RunningServices(urls, settings, stack, env, instance)
     finally:
-        stack.stop([p for p in list(stack.processes) if p.split("-")[0] in names])
+        stack.stop([p for p in list(stack.processes) if p.startswith(instance)])

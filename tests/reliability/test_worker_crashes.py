@@ -41,9 +41,9 @@ def test_killing_both_workers_while_notices_arrive_loses_and_duplicates_nothing(
     poster = threading.Thread(target=post_notices)
     poster.start()
     eventually(lambda: _assert(len(posted) >= NOTICES // 4), timeout=30)
-    services.stack.kill("followups-worker")  # consumer dies mid-batch: uncommitted offsets come back
+    services.kill_worker("followups")  # consumer dies mid-batch: uncommitted offsets come back
     eventually(lambda: _assert(len(posted) >= NOTICES // 2), timeout=30)
-    services.stack.kill("notices-worker")  # relay dies: possibly published but not yet marked
+    services.kill_worker("notices")  # relay dies: possibly published but not yet marked
     poster.join(60)
     assert len(posted) == NOTICES
     services.restart_worker("notices")
