@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -255,6 +257,19 @@ class Stack:
                 _signal_group(process.pid, signal.SIGKILL)
                 process.wait(5)
             (self.run_dir / "pids" / f"{name}.pid").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def temporary_stack(prefix: str = "duban-"):
+    """Kafka + FerretDB in a throw-away folder (or the servers named by KAFKA_BOOTSTRAP/MONGO_URL)."""
+    run_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    stack = Stack(run_dir)
+    try:
+        stack.start_infra()
+        yield stack
+    finally:
+        stack.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _signal_group(pid: int, signum: int) -> None:

@@ -20,11 +20,13 @@ from pymongo.errors import AutoReconnect, ConnectionFailure, DuplicateKeyError, 
 
 from shared import metrics
 from shared.envelope import EventEnvelope, utc_now
+from shared.errors import RetryLater
 from shared.logging import correlation_scope
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS = (AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError, KafkaError)
+TRANSIENT_ERRORS = (AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError, KafkaError,
+                    RetryLater)
 
 EventHandler = Callable[[EventEnvelope], None]
 

@@ -46,6 +46,13 @@ class ConcurrencyConflict(DubanError):
         self.actual_version = actual_version
 
 
+class RetryLater(DubanError):
+    """Not the message's fault and not final: a consumer rewinds and tries the same event again."""
+
+    status = 503
+    code = "retry_later"
+
+
 class IllegalTransition(DubanError):
     """A domain rule refuses the command in the aggregate's current state."""
 

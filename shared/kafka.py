@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
@@ -37,15 +38,31 @@ def make_consumer(settings: Settings, group_id: str, topics: list[str], **overri
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=200,
-        max_poll_interval_ms=300_000,
+        # Handlers are short; this is also the rebalance timeout, so keep it small enough that a group
+        # never waits minutes for a member that died without leaving.
+        max_poll_interval_ms=60_000,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=3_000,
         client_id=f"duban-{group_id}",
+        # A new topic's partitions show up within seconds, not after the 5-minute default.
+        metadata_max_age_ms=5_000,
     )
     options.update(overrides)
     consumer = KafkaConsumer(**options)
+    _wait_for_partitions(consumer, topics)
     consumer.subscribe(topics)
     return consumer
+
+
+def _wait_for_partitions(consumer: KafkaConsumer, topics: list[str], timeout: float = 30.0) -> None:
+    """Know the topics' partitions before joining: a group leader that assigns without them assigns nothing."""
+    deadline = time.monotonic() + timeout
+    for topic in topics:
+        while not consumer.partitions_for_topic(topic):
+            if time.monotonic() > deadline:
+                log.warning("no partition metadata yet; joining anyway", extra={"topic": topic})
+                return
+            time.sleep(0.2)
 
 
 def ensure_topics(settings: Settings, partitions: int = DEFAULT_PARTITIONS) -> None:

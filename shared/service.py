@@ -64,4 +64,8 @@ def bootstrap_service(
                              database=database, projection=projection)
     if reactions is not None:
         context.reactions = reactions(context)
+    if projection is not None:
+        # Read models are written right after each append (read-your-writes) and again from the service's
+        # own topic: a process that died between the two writes cannot leave a row missing for good.
+        context.reactions[name] = projection
     return context

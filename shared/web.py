@@ -47,6 +47,13 @@ def allow(*roles: str):
     return decorate
 
 
+def paginate(queryset, pagination_parameters, *order_by):
+    """One page of a mongoengine queryset, with the total for flask-smorest's X-Pagination header."""
+    pagination_parameters.item_count = queryset.count()
+    start = pagination_parameters.first_item
+    return queryset.order_by(*order_by)[start:start + pagination_parameters.page_size]
+
+
 def command_context() -> CommandContext:
     return CommandContext(actor=current_actor(), correlation_id=g.correlation_id)
 

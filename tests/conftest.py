@@ -5,28 +5,19 @@ Set KAFKA_BOOTSTRAP / MONGO_URL to run the same suite against servers that alrea
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
 
-from deploy.localstack import Stack
+from deploy.localstack import temporary_stack
 from shared.config import Settings
 
 
 @pytest.fixture(scope="session")
 def infra():
     """Kafka + MongoDB-protocol server for the whole session (only started if a test asks for them)."""
-    run_dir = Path(tempfile.mkdtemp(prefix="duban-test-"))
-    stack = Stack(run_dir)
-    try:
-        stack.start_infra()
+    with temporary_stack("duban-test-") as stack:
         yield stack
-    finally:
-        stack.stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

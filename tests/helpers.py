@@ -57,7 +57,12 @@ def decoded(messages) -> list[dict]:
 @contextmanager
 def running_consumer(settings: Settings, database, topic_name: str, handle, group: str = "test-group",
                      **consumer_options):
-    """A ConsumerRunner in a background thread, stopped (and joined) on exit."""
+    """A ConsumerRunner in a background thread, stopped (and joined) on exit.
+
+    The group id carries the test's own prefix: a group shared between tests can stall in a rebalance
+    waiting for a member of an earlier test.
+    """
+    group = f"{settings.topic_prefix}.{group}"
     ensure_topics(settings)
     producer = make_producer(settings)
     runner = ConsumerRunner(

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from shared.bus import CommandContext, Handler, UnitOfWork
-from shared.errors import ConcurrencyConflict
+from shared.errors import ConcurrencyConflict, RetryLater
 from services.followups.domain.commands import OpenRectification
 from services.followups.domain.model import RectificationCase
 
@@ -13,8 +13,11 @@ def open_rectification(command: OpenRectification, uow: UnitOfWork, context: Com
               responsible_unit=command.responsible_unit, deadline=command.deadline)
     try:
         uow.save(case, context)
-    except ConcurrencyConflict:
-        pass  # another worker opened the same case from the same event first: the effect is there
+    except ConcurrencyConflict as conflict:
+        if not uow.get(RectificationCase, command.case_id).exists:
+            # Blocked by a write that has not landed (or a writer that crashed mid-append): try again later.
+            raise RetryLater(f"case {command.case_id} is being written elsewhere", "整改事项正在写入，稍后重试") from conflict
+        # otherwise another worker opened the same case from the same event first: the effect is there
     return case.id
 
 

@@ -8,8 +8,9 @@ index (every other filter is a full scan there). No transactions are used.
 Outbox: before an event is inserted, a small pointer to it goes into the ``outbox`` collection; the
 relay reads only that (small) collection, confirms each event by primary key, publishes, and deletes
 the pointers. A pointer whose event never appears (the writer lost a race or crashed between the two
-inserts) is dropped after ``orphan_after``. Pointer first means no stored event can miss its pointer;
-and nothing ever updates the large events collection, which FerretDB/SQLite would do by full scan.
+inserts) is dropped after ``orphan_after``; the relay re-checks for the event after deleting, and a writer
+whose append outlived that grace period restores its pointer, so a slow writer never loses its event.
+Nothing ever updates the large events collection, which FerretDB/SQLite would do by full scan.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def event_key(stream_id: str, version: int) -> str:
 
 class MongoEventStore(EventStore):
     def __init__(self, database: Database, collection: str = EVENTS_COLLECTION, head_cache_size: int = 10_000,
-                 orphan_after: timedelta = timedelta(seconds=60)):
+                 orphan_after: timedelta = timedelta(seconds=5)):
         self.collection: Collection = database[collection]
         self.outbox: Collection = database[f"{collection}_{OUTBOX_COLLECTION}"]
         self.orphan_after = orphan_after
@@ -69,6 +70,8 @@ class MongoEventStore(EventStore):
         except ConcurrencyConflict:
             self._forget(request, pointers)
             raise
+        if utc_now() - sealed[0].recorded_at > self.orphan_after / 2:
+            self._restore_pointers(pointers)  # the relay may have taken us for a crashed writer
         last = sealed[-1]
         self._remember(last.stream_id, last.version, last.hash, last.recorded_at)
         return sealed
@@ -86,6 +89,14 @@ class MongoEventStore(EventStore):
             conflict = ConcurrencyConflict(documents[0]["stream_id"], documents[0]["version"] - 1)
             conflict.inserted = inserted
             raise conflict from error
+
+    def _restore_pointers(self, pointers: list[dict]) -> None:
+        for pointer in pointers:
+            if self.outbox.find_one({"_id": pointer["_id"]}, {"_id": 1}) is None:
+                try:
+                    self.outbox.insert_one(pointer)
+                except DuplicateKeyError:
+                    pass
 
     def _forget(self, request: AppendRequest, pointers: list[dict]) -> None:
         """Undo the pointers this append inserted after losing a race (by primary key: the one fast delete)."""
@@ -151,7 +162,10 @@ class MongoEventStore(EventStore):
             if doc is not None and doc["event_id"] == pointer["event_id"]:
                 ready.append(self._from_document(doc))
             elif now - parse_time(pointer["recorded_at"]) > self.orphan_after:
-                self.outbox.delete_one({"_id": pointer["_id"]})  # its event was never stored
+                self.outbox.delete_one({"_id": pointer["_id"]})  # its writer crashed or lost a race
+                stored = self.collection.find_one({"_id": pointer["_id"]}, {"event_id": 1})
+                if stored is not None and stored["event_id"] == pointer["event_id"]:
+                    self._restore_pointers([pointer])  # it was only slow: keep it for the next pass
             else:
                 waiting_streams.add(pointer["stream_id"])  # its writer is between the two inserts
         return ready

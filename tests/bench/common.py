@@ -1,32 +1,21 @@
 """Shared set-up for benchmarks: the real servers (started here unless KAFKA_BOOTSTRAP/MONGO_URL are set)."""
 from __future__ import annotations
 
-import shutil
 import statistics
 import sys
-import tempfile
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from deploy.localstack import Stack  # noqa: E402
+from deploy.localstack import Stack, temporary_stack  # noqa: E402
 from shared.config import Settings  # noqa: E402
 
 
-@contextmanager
 def bench_stack():
-    run_dir = Path(tempfile.mkdtemp(prefix="duban-bench-"))
-    stack = Stack(run_dir)
-    try:
-        stack.start_infra()
-        yield stack
-    finally:
-        stack.stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
+    return temporary_stack("duban-bench-")
 
 
 def bench_settings(stack: Stack) -> Settings:

@@ -47,5 +47,37 @@ class TestMongoEventStore(EventStoreContract):
             append(store, "s", 1, "B")  # within the grace period the writer might still finish
         store.orphan_after = timedelta(0)
         assert store.unpublished(10) == [] and store.pending_count() == 0  # orphan cleared
+        store.orphan_after = timedelta(seconds=5)
         [second] = append(store, "s", 1, "B")
         assert [e.event_id for e in store.unpublished(10)] == [second.event_id]
+
+    def test_a_slow_writer_whose_pointer_was_taken_for_an_orphan_still_gets_published(self, store):
+        from datetime import timedelta
+
+        from tests.eventstore_contract import append
+
+        store.orphan_after = timedelta(0)  # every append now looks "too slow" to the relay
+        [event] = append(store, "slow", 0, "A")
+        store.outbox.delete_many({})  # the relay deleted the pointer while the writer was still inserting
+        store._restore_pointers([store._to_pointer(event)])  # what append does when it outlived the grace period
+        assert [e.event_id for e in store.unpublished(10)] == [event.event_id]
+
+    def test_the_relay_puts_back_a_pointer_whose_event_landed_while_it_was_deleting(self, store):
+        from datetime import timedelta
+
+        from tests.eventstore_contract import append
+
+        [event] = append(store, "late", 0, "A")
+        store.orphan_after = timedelta(0)
+        # unpublished() sees the event and returns it; mimic the race by hiding the event at the first look.
+        original = store.collection.find_one
+        calls = []
+
+        def first_look_misses(query, *args, **kwargs):
+            calls.append(query)
+            return None if len(calls) == 1 else original(query, *args, **kwargs)
+
+        store.collection.find_one = first_look_misses
+        assert store.unpublished(10) == []
+        store.collection.find_one = original
+        assert [e.event_id for e in store.unpublished(10)] == [event.event_id]

@@ -124,7 +124,7 @@ class TestConsumerRunner:
         assert any("ValueError" in e and "cannot cope" in e for e in errors)
         assert any("JSONDecodeError" in e or "UnicodeDecodeError" in e for e in errors)
         sources = [json.loads(dict(m.headers)["source"]) for m in dead]
-        assert all(s["topic"] == topic and s["group"] == "test-group" for s in sources)
+        assert all(s["topic"] == topic and s["group"] == f"{settings.topic_prefix}.test-group" for s in sources)
 
     def test_a_restarted_consumer_resumes_from_its_committed_offset_with_nothing_lost(
             self, settings, database, store, producer):

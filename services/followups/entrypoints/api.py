@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from shared.errors import NotFound
-from shared.web import create_service_app
+from shared.web import create_service_app, paginate
 from services.followups.adapters.read_models import CaseView
 from services.followups.bootstrap import bootstrap
 from services.followups.entrypoints.schemas import CaseQuerySchema, CaseSchema
@@ -27,9 +27,7 @@ class Cases(MethodView):
             cases = cases.filter(responsible_unit=query["unit"])
         if "status" in query:
             cases = cases.filter(status=query["status"])
-        pagination_parameters.item_count = cases.count()
-        start = pagination_parameters.first_item
-        return cases.order_by("notice_id", "problem_id")[start:start + pagination_parameters.page_size]
+        return paginate(cases, pagination_parameters, "notice_id", "problem_id")
 
 
 @blp.route("/<case_id>")

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from shared.auth import Role
 from shared.errors import NotFound
-from shared.web import allow, command_context, create_service_app, current_context
+from shared.web import allow, command_context, create_service_app, current_context, paginate
 from services.notices.adapters.read_models import NoticeView
 from services.notices.bootstrap import bootstrap
 from services.notices.domain.commands import IssueNotice, ProblemInput
@@ -27,9 +27,7 @@ class Notices(MethodView):
             notices = notices.filter(status=query["status"])
         if "unit" in query:
             notices = notices.filter(target_units=query["unit"])
-        pagination_parameters.item_count = notices.count()
-        start = pagination_parameters.first_item
-        return notices.order_by("-issued_at")[start:start + pagination_parameters.page_size]
+        return paginate(notices, pagination_parameters, "-issued_at")
 
     @allow(Role.OFFICE_STAFF)
     @blp.arguments(IssueNoticeSchema)

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from shared.auth import Role
 from shared.errors import NotFound
-from shared.web import allow, command_context, create_service_app, current_context
+from shared.web import allow, command_context, create_service_app, current_context, paginate
 from services.tasks.adapters.read_models import PlanView, TaskView
 from services.tasks.bootstrap import bootstrap
 from services.tasks.domain.commands import RecordPlan, TaskInput
@@ -23,9 +23,7 @@ class Plans(MethodView):
     def get(self, pagination_parameters):
         """List work plans."""
         found = PlanView.objects
-        pagination_parameters.item_count = found.count()
-        start = pagination_parameters.first_item
-        return found.order_by("-recorded_at")[start:start + pagination_parameters.page_size]
+        return paginate(found, pagination_parameters, "-recorded_at")
 
     @allow(Role.OFFICE_STAFF)
     @plans.arguments(RecordPlanSchema)
@@ -58,9 +56,7 @@ class Tasks(MethodView):
     def get(self, query, pagination_parameters):
         """List tasks, by plan or lead unit."""
         found = TaskView.objects(**query)
-        pagination_parameters.item_count = found.count()
-        start = pagination_parameters.first_item
-        return found.order_by("id")[start:start + pagination_parameters.page_size]
+        return paginate(found, pagination_parameters, "id")
 
 
 def _plan_or_404(plan_id: str) -> PlanView:
