@@ -23,6 +23,18 @@ class PlanRecorded(DomainEvent):  # 工作要点已录入
 
 
 @dataclass(frozen=True)
+class PlanImported(DomainEvent):  # 工作要点已从公文导入
+    plan_id: str
+    title: str
+    year: int | None
+    issuer: str | None
+    doc_number: str | None
+    document_date: str | None = None
+    source_sha256: str | None = None  # of the text the preview was made from
+    task_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class TaskCreated(DomainEvent):  # 督导任务已创建
     task_id: str
     plan_id: str

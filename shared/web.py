@@ -73,6 +73,7 @@ def create_service_app(context_factory: Callable[[], ServiceContext], title: str
         OPENAPI_RAPIDOC_PATH="/docs",
         OPENAPI_RAPIDOC_URL="https://unpkg.com/rapidoc/dist/rapidoc-min.js",
         JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,  # beyond the 5 MB documents accept; larger bodies get 413
     )
     app.json.ensure_ascii = False
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {

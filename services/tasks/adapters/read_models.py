@@ -18,6 +18,8 @@ class PlanView(Document):  # 工作要点（查询视图）
     issuer = StringField()
     doc_number = StringField()
     task_ids = ListField(StringField())
+    source = StringField(default="manual")  # manual | imported
+    document_date = StringField()
     recorded_at = DateTimeField()
     version = IntField(required=True)
 
@@ -41,6 +43,7 @@ def _plan_recorded(event: EventEnvelope) -> None:
     insert_once(PlanView(
         id=data["plan_id"], title=data["title"], year=data.get("year"), issuer=data.get("issuer"),
         doc_number=data.get("doc_number"), task_ids=data.get("task_ids", []), recorded_at=event.recorded_at,
+        source="imported" if event.type == "PlanImported" else "manual", document_date=data.get("document_date"),
         version=event.version,
     ))
 
@@ -54,4 +57,7 @@ def _task_created(event: EventEnvelope) -> None:
     ))
 
 
-PROJECTION = Projection({"PlanRecorded": _plan_recorded, "TaskCreated": _task_created}, [PlanView, TaskView])
+PROJECTION = Projection(
+    {"PlanRecorded": _plan_recorded, "PlanImported": _plan_recorded, "TaskCreated": _task_created},
+    [PlanView, TaskView],
+)

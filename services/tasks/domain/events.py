@@ -1,7 +1,7 @@
 """Events of the tasks service; those other services read are contracts in shared.contracts."""
-from shared.contracts import PlanRecorded, TaskCreated
+from shared.contracts import PlanImported, PlanRecorded, TaskCreated
 from shared.events import EventRegistry
 
-REGISTRY = EventRegistry(PlanRecorded, TaskCreated)
+REGISTRY = EventRegistry(PlanRecorded, PlanImported, TaskCreated)
 
-__all__ = ["PlanRecorded", "TaskCreated", "REGISTRY"]
+__all__ = ["PlanImported", "PlanRecorded", "TaskCreated", "REGISTRY"]

@@ -1,16 +1,28 @@
 """HTTP API of the tasks service."""
 from __future__ import annotations
 
+import hashlib
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from shared.auth import Role
-from shared.errors import NotFound
+from shared.errors import InvalidInput, NotFound
 from shared.web import allow, command_context, create_service_app, current_context, paginate
 from services.tasks.adapters.read_models import PlanView, TaskView
 from services.tasks.bootstrap import bootstrap
-from services.tasks.domain.commands import RecordPlan, TaskInput
-from services.tasks.entrypoints.schemas import PlanSchema, RecordPlanSchema, TaskQuerySchema, TaskSchema
+from services.tasks.domain.commands import ImportPlan, RecordPlan, TaskInput
+from services.tasks.entrypoints.schemas import (
+    ImportPlanSchema,
+    PlanPreviewSchema,
+    PlanSchema,
+    PreviewFileSchema,
+    PreviewTextSchema,
+    RecordPlanSchema,
+    TaskQuerySchema,
+    TaskSchema,
+)
+from services.tasks.plan_import import MAX_BYTES, PlanParseError, decode_document, draft_tasks, parse_plan
 
 plans = Blueprint("plans", __name__, url_prefix="/plans", description="工作要点 work plans")
 tasks = Blueprint("tasks", __name__, url_prefix="/tasks", description="督导任务 supervision tasks")
@@ -32,12 +44,65 @@ class Plans(MethodView):
         """Record a work plan and its tasks (office staff)."""
         command = RecordPlan(
             title=payload["title"], year=payload["year"], issuer=payload["issuer"], doc_number=payload["doc_number"],
-            tasks=tuple(TaskInput(number=t["number"], text=t["text"], lead_unit=t["lead_unit"],
-                                  partner_units=tuple(t["partner_units"]), due_date=t["due_date"])
-                        for t in payload["tasks"]),
+            tasks=_task_inputs(payload["tasks"]),
         )
         plan_id = current_context().bus.handle(command, command_context())
         return _plan_or_404(plan_id)
+
+
+@plans.route("/preview")
+class PlanPreview(MethodView):
+    @allow(Role.OFFICE_STAFF)
+    @plans.arguments(PreviewTextSchema)
+    @plans.response(200, PlanPreviewSchema)
+    def post(self, payload):
+        """Parse pasted plan text into a preview and editable draft tasks (nothing is stored)."""
+        return _preview(payload["text"].encode("utf-8"), "text")
+
+
+@plans.route("/preview/upload")
+class PlanPreviewUpload(MethodView):
+    @allow(Role.OFFICE_STAFF)
+    @plans.arguments(PreviewFileSchema, location="files")
+    @plans.response(200, PlanPreviewSchema)
+    def post(self, files):
+        """Parse an uploaded plan document (text file, UTF-8 or GB18030) into a preview."""
+        return _preview(files["file"].read(MAX_BYTES + 1), "file")
+
+
+@plans.route("/import")
+class PlanImport(MethodView):
+    @allow(Role.OFFICE_STAFF)
+    @plans.arguments(ImportPlanSchema)
+    @plans.response(201, PlanSchema)
+    def post(self, payload):
+        """Confirm an (edited) preview: PlanImported and one TaskCreated per task."""
+        command = ImportPlan(
+            title=payload["title"], year=payload["year"], issuer=payload["issuer"], doc_number=payload["doc_number"],
+            document_date=payload["document_date"], source_sha256=payload["source_sha256"],
+            tasks=_task_inputs(payload["tasks"]),
+        )
+        return _plan_or_404(current_context().bus.handle(command, command_context()))
+
+
+def _preview(data: bytes, field: str) -> dict:
+    try:
+        document = parse_plan(decode_document(data))
+    except PlanParseError as error:
+        raise InvalidInput(error.en, error.zh, field=field, reason=error.code) from error
+    return {
+        "document": document,
+        "draft": {
+            "title": document["title"], "issuer": document["issuer"], "doc_number": document["doc_number"],
+            "document_date": document["date"], "year": document["year"],
+            "source_sha256": hashlib.sha256(data).hexdigest(), "tasks": draft_tasks(document),
+        },
+    }
+
+
+def _task_inputs(tasks: list[dict]) -> tuple[TaskInput, ...]:
+    return tuple(TaskInput(number=t["number"], text=t["text"], lead_unit=t["lead_unit"],
+                           partner_units=tuple(t["partner_units"]), due_date=t["due_date"]) for t in tasks)
 
 
 @plans.route("/<plan_id>")

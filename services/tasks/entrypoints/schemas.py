@@ -1,11 +1,12 @@
 """The tasks API contract."""
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 
 class TaskInSchema(Schema):  # 督导任务
-    number = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    number = fields.String(required=True, validate=validate.Length(min=1, max=40))
     text = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     lead_unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     partner_units = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
@@ -39,6 +40,8 @@ class PlanSchema(Schema):
     issuer = fields.String(allow_none=True)
     doc_number = fields.String(allow_none=True)
     task_ids = fields.List(fields.String())
+    source = fields.String()
+    document_date = fields.String(allow_none=True)
     recorded_at = fields.DateTime()
     version = fields.Integer()
 
@@ -46,3 +49,40 @@ class PlanSchema(Schema):
 class TaskQuerySchema(Schema):
     plan_id = fields.String()
     lead_unit = fields.String()
+
+
+class PreviewTextSchema(Schema):  # 粘贴公文文本
+    text = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class PreviewFileSchema(Schema):  # 上传公文文件（.txt，UTF-8 或 GB18030）
+    file = Upload(required=True)
+
+
+class DraftTaskSchema(Schema):
+    number = fields.String()
+    text = fields.String()
+    lead_unit = fields.String(allow_none=True)
+    partner_units = fields.List(fields.String())
+    due_date = fields.String(allow_none=True)
+    targets = fields.List(fields.String())
+
+
+class ImportDraftSchema(Schema):
+    title = fields.String()
+    issuer = fields.String(allow_none=True)
+    doc_number = fields.String(allow_none=True)
+    document_date = fields.String(allow_none=True)
+    year = fields.Integer(allow_none=True)
+    source_sha256 = fields.String()
+    tasks = fields.List(fields.Nested(DraftTaskSchema))
+
+
+class PlanPreviewSchema(Schema):
+    document = fields.Dict(metadata={"description": "everything the parser found (sections, items, deadlines…)"})
+    draft = fields.Nested(ImportDraftSchema, metadata={"description": "edit, then POST to /plans/import"})
+
+
+class ImportPlanSchema(RecordPlanSchema):  # 确认导入
+    document_date = fields.Date(load_default=None, allow_none=True)
+    source_sha256 = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=64))

@@ -4,8 +4,9 @@ Pure code: no web, queue or database imports. ``parse_plan`` takes the text of a
 document and returns its title, issuer, document number, date, year and its
 sections with their numbered measures (deadlines, targets and units included).
 """
+from .drafts import draft_tasks
 from .errors import PlanParseError
 from .normalize import MAX_BYTES, decode_document
 from .parser import parse_plan
 
-__all__ = ["MAX_BYTES", "PlanParseError", "decode_document", "parse_plan"]
+__all__ = ["MAX_BYTES", "PlanParseError", "decode_document", "draft_tasks", "parse_plan"]
