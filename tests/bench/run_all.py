@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, printing its figures (they are measurements, not pass/fail tests)."""
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import bench_relay  # noqa: E402
 from common import bench_stack  # noqa: E402
 
 if __name__ == "__main__":
+    # An interrupted run (Ctrl-C, timeout's SIGTERM) still stops the servers it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench_plan_parser.main()
     with bench_stack() as stack:
         bench_event_store.run(stack)
