@@ -44,7 +44,7 @@ class MongoEventStore(EventStore):
         self.outbox: Collection = database[f"{collection}_{OUTBOX_COLLECTION}"]
         self.orphan_after = orphan_after
         # Last (version, hash, recorded_at) per stream seen by this process. Only a shortcut: a stale
-        # entry can never cause a lost update because the unique index still refuses the insert.
+        # entry can never cause a lost update because the primary key still refuses the insert.
         self._heads: OrderedDict[str, tuple[int, str, Any]] = OrderedDict()
         self._head_cache_size = head_cache_size
 
@@ -62,14 +62,14 @@ class MongoEventStore(EventStore):
         documents = [self._to_document(e) for e in sealed]
         try:
             self._insert(self.outbox, pointers)  # an unpublished event at that version is a conflict too
-        except ConcurrencyConflict as conflict:
-            self._forget(request, pointers[: conflict.inserted])  # only those that were ours
-            raise
+        except _Duplicate as duplicate:
+            self._forget(request, pointers[: duplicate.inserted])  # only those that were ours
+            raise ConcurrencyConflict(request.stream_id, request.expected_version) from duplicate
         try:
             self._insert(self.collection, documents)
-        except ConcurrencyConflict:
+        except _Duplicate as duplicate:
             self._forget(request, pointers)
-            raise
+            raise ConcurrencyConflict(request.stream_id, request.expected_version) from duplicate
         if utc_now() - sealed[0].recorded_at > self.orphan_after / 2:
             self._restore_pointers(pointers)  # the relay may have taken us for a crashed writer
         last = sealed[-1]
@@ -86,17 +86,14 @@ class MongoEventStore(EventStore):
             if isinstance(error, BulkWriteError) and not _is_duplicate_only(error):
                 raise
             inserted = error.details.get("nInserted", 0) if isinstance(error, BulkWriteError) else 0
-            conflict = ConcurrencyConflict(documents[0]["stream_id"], documents[0]["version"] - 1)
-            conflict.inserted = inserted
-            raise conflict from error
+            raise _Duplicate(inserted) from error
 
     def _restore_pointers(self, pointers: list[dict]) -> None:
         for pointer in pointers:
-            if self.outbox.find_one({"_id": pointer["_id"]}, {"_id": 1}) is None:
-                try:
-                    self.outbox.insert_one(pointer)
-                except DuplicateKeyError:
-                    pass
+            try:
+                self.outbox.insert_one(pointer)
+            except DuplicateKeyError:
+                pass  # still there
 
     def _forget(self, request: AppendRequest, pointers: list[dict]) -> None:
         """Undo the pointers this append inserted after losing a race (by primary key: the one fast delete)."""
@@ -228,6 +225,14 @@ class MongoEventStore(EventStore):
             prev_hash=doc["prev_hash"],
             hash=doc["hash"],
         )
+
+
+class _Duplicate(Exception):
+    """A key was taken; ``inserted`` documents of the batch went in before it."""
+
+    def __init__(self, inserted: int):
+        super().__init__(f"duplicate key after {inserted} inserted")
+        self.inserted = inserted
 
 
 def _is_duplicate_only(error: BulkWriteError) -> bool:
