@@ -340,6 +340,19 @@ def _wait_until_signalled(stack: Stack) -> None:
         say("stopped")
 
 
+def load_demo(python: str, urls: dict[str, str]) -> None:
+    """Load the demo year through the public APIs (DUBAN_DEMO=0 skips it; loading twice adds nothing)."""
+    say("loading the demo year through the public APIs (DUBAN_DEMO=0 to skip) …")
+    result = subprocess.run([python, "-m", "services.demo", urls["notices"], urls["followups"], urls["tasks"]],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if result.returncode != 0:
+        say("the demo data could not be loaded (see above); the services keep running")
+    token = subprocess.run([str(Path(python).with_name("duban")), "token", "--user", "demo.office", "--role", "office_staff",
+                            "--unit", "巴中市人民政府教育督导委员会办公室"], cwd=ROOT, capture_output=True, text=True)
+    if token.returncode == 0:
+        say(f"an office staff token for the APIs: {token.stdout.strip()}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["install", "infra", "run", "stop"])
@@ -363,10 +376,13 @@ def main(argv: list[str] | None = None) -> None:
         say(f"Kafka:   {stack.kafka_bootstrap}")
         say(f"MongoDB: {stack.mongo_url}")
         if args.command == "run":
+            urls = {}
             for service, default_port in SERVICES.items():
                 port = int(os.environ.get(f"DUBAN_{service.upper()}_PORT", default_port))
-                url = stack.start_service(service, port, python=args.python)
-                say(f"{service:<10} {url}  (API docs {url}/docs, OpenAPI {url}/openapi.json)")
+                urls[service] = stack.start_service(service, port, python=args.python)
+                say(f"{service:<10} {urls[service]}  (API docs {urls[service]}/docs, OpenAPI {urls[service]}/openapi.json)")
+            if os.environ.get("DUBAN_DEMO", "1") != "0":
+                load_demo(args.python, urls)
         say("running; press Ctrl-C (or `make stop` elsewhere) to stop everything")
     except BaseException:
         stack.stop()

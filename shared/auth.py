@@ -57,3 +57,26 @@ def require_role(actor: Actor, *roles: str) -> None:
             f"role {actor.role} may not do this (needs {' or '.join(roles)})",
             f"当前角色（{actor.role}）无权执行此操作",
         )
+
+
+def require_own_unit(actor: Actor, unit: str | None, what_zh: str = "该事项") -> None:
+    """A unit handler acts only for its own unit; other roles are limited by role checks alone."""
+    if actor.role == Role.UNIT_HANDLER and actor.unit != unit:
+        raise Forbidden(f"unit handler of {actor.unit} may not act for {unit}",
+                        f"经办人（{actor.unit}）只能办理本单位的事项，{what_zh}属于{unit}")
+
+
+READ_SCOPED_ROLES = (Role.UNIT_HANDLER, Role.DEPARTMENT_LIAISON)
+
+
+def read_scope(actor: Actor) -> str | None:
+    """The one unit whose items this actor may read, or None for roles that read everything."""
+    return actor.unit if actor.role in READ_SCOPED_ROLES else None
+
+
+def require_read_scope(actor: Actor, *units: str | None) -> None:
+    """Refuse reading an item none of whose units is the actor's own (unit handlers, department liaisons)."""
+    scope = read_scope(actor)
+    if scope is not None and scope not in units:
+        raise Forbidden(f"{actor.role} of {actor.unit} may only read its own unit's items",
+                        f"只能查看本单位（{actor.unit}）的事项")

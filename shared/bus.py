@@ -1,6 +1,7 @@
 """Message bus and unit of work (after Cosmic Python): handlers load, decide, save."""
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, TypeVar
@@ -8,7 +9,7 @@ from typing import Any, Callable, Protocol, TypeVar
 from shared import metrics
 from shared.aggregate import Aggregate
 from shared.envelope import Actor, EventEnvelope
-from shared.errors import NotFound
+from shared.errors import ConcurrencyConflict, NotFound
 from shared.events import EventRegistry
 from shared.eventstore.base import AppendRequest, EventStore
 from shared.logging import new_correlation_id
@@ -87,13 +88,44 @@ Handler = Callable[[Any, UnitOfWork, CommandContext], Any]
 
 
 class MessageBus:
-    """Routes each command to its one handler; a new use case is a command, a handler and a dict entry."""
+    """Routes each command to its one handler; a new use case is a command, a handler and a dict entry.
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], handlers: dict[type, Handler]):
+    Handlers take ``(command, uow, context)`` and may ask for more by keyword (e.g. ``clock``,
+    ``policies``): those are injected from ``dependencies`` (Cosmic Python's bootstrap pattern).
+    """
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], handlers: dict[type, Handler],
+                 dependencies: dict[str, Any] | None = None, conflict_retries: int = 3):
         self.uow_factory = uow_factory
-        self.handlers = handlers
+        self.conflict_retries = conflict_retries
+        self.dependencies = dependencies or {}
+        self.handlers = {command: self._inject(handler) for command, handler in handlers.items()}
+
+    def _inject(self, handler: Handler) -> Handler:
+        wanted = list(inspect.signature(handler).parameters)[3:]
+        missing = [name for name in wanted if name not in self.dependencies]
+        if missing:
+            raise TypeError(f"handler {handler.__name__} needs {missing}, which bootstrap does not provide")
+        extra = {name: self.dependencies[name] for name in wanted}
+        return (lambda command, uow, context: handler(command, uow, context, **extra)) if extra else handler
 
     def handle(self, command: Any, context: CommandContext) -> Any:
+        """Run the command's handler; a conflict with a concurrent writer is retried on fresh state.
+
+        Only when the caller did not pin a version: one that says "I saw version N" gets the 409, because
+        the decision it asked for may no longer be the one it would make.
+        """
         handler = self.handlers[type(command)]
-        uow = self.uow_factory()
-        return handler(command, uow, context)
+        for attempt in range(self.conflict_retries + 1):
+            try:
+                return handler(command, self.uow_factory(), context)
+            except ConcurrencyConflict:
+                if getattr(command, "expected_version", None) is not None or attempt == self.conflict_retries:
+                    raise
+                log.info("write conflict, retrying on fresh state", extra={"command": type(command).__name__})
+
+
+def check_expected_version(aggregate: Aggregate, expected_version: int | None) -> None:
+    """A client that read version N and acts on it gets 409 if someone else changed the stream since."""
+    if expected_version is not None and expected_version != aggregate.version:
+        raise ConcurrencyConflict(aggregate.id, expected_version, aggregate.version)

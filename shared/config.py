@@ -22,6 +22,10 @@ class Settings:
     log_level: str = field(default_factory=lambda: _env("DUBAN_LOG_LEVEL", "INFO"))
     relay_batch_size: int = field(default_factory=lambda: int(_env("DUBAN_RELAY_BATCH", "500")))
     relay_idle_seconds: float = field(default_factory=lambda: float(_env("DUBAN_RELAY_IDLE_SECONDS", "0.05")))
+    # how often the workers' deadline watchers look for missed deadlines
+    deadline_watch_seconds: float = field(default_factory=lambda: float(_env("DUBAN_DEADLINE_WATCH_SECONDS", "60")))
+    # YAML of per-office clocks (shared.policy); empty means the published defaults
+    policy_file: str | None = field(default_factory=lambda: _env("DUBAN_POLICY_FILE", "") or None)
 
     def database(self, service: str) -> str:
         """Each service owns one database; services never read each other's."""

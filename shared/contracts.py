@@ -43,13 +43,16 @@ class TaskCreated(DomainEvent):  # 督导任务已创建
     lead_unit: str | None = None
     partner_units: list[str] = field(default_factory=list)
     due_date: str | None = None
+    category: str | None = None  # 督政 / 督学 / 评估监测
+    targets: list[str] = field(default_factory=list)  # quantitative targets, e.g. "创建率达到95%及以上"
 
 
 # -- notices (督办通知) --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class NoticeIssued(DomainEvent):  # 督办通知已下发
-    """``problems``: [{problem_id, description, requirement, responsible_unit, deadline}]"""
+    """``problems``: [{problem_id, description, requirement, responsible_unit, responsible_person,
+    deadline (ISO date), deadline_rule ({amount, kind} or None when a date was given)}]"""
 
     notice_id: str
     kind: str
@@ -60,6 +63,24 @@ class NoticeIssued(DomainEvent):  # 督办通知已下发
     problems: list[dict]
     related_task_ids: list[str] = field(default_factory=list)
     listed: bool = False  # 挂牌督办
+    copied_units: list[str] = field(default_factory=list)  # 抄送
+    issued_on: str | None = None  # the date the deadlines count from (Asia/Shanghai)
+    sign_for_deadline: str | None = None  # 签收时限
+
+
+@dataclass(frozen=True)
+class NoticeWithdrawn(DomainEvent):  # 督办通知已撤回
+    notice_id: str
+    reason: str
+    problem_ids: list[str] = field(default_factory=list)  # the problems whose cases end with it (none for a draft)
+    related_task_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NoticeCleared(DomainEvent):  # 督办通知已清零（所有问题均已销号）
+    notice_id: str
+    cleared_on: str
+    problem_ids: list[str] = field(default_factory=list)
 
 
 # -- followups (整改) ----------------------------------------------------------------------------
@@ -72,3 +93,23 @@ class RectificationOpened(DomainEvent):  # 整改事项已建立
     description: str
     responsible_unit: str
     deadline: str | None = None
+    requirement: str = ""
+    responsible_person: str | None = None  # 责任人
+    area: str | None = None  # 领域
+    issuer_unit: str | None = None
+    notice_title: str | None = None
+    notice_kind: str | None = None
+    doc_number: str | None = None
+    listed: bool = False
+    related_task_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RectificationClosed(DomainEvent):  # 整改事项已销号
+    case_id: str
+    notice_id: str
+    problem_id: str
+    closed_on: str
+    deadline: str | None = None
+    on_time: bool = True
+    related_task_ids: list[str] = field(default_factory=list)

@@ -73,3 +73,23 @@ class Unauthorized(DubanError):
 class Forbidden(DubanError):
     status = 403
     code = "forbidden"
+
+
+class IdempotencyKeyMismatch(InvalidInput):
+    """The Idempotency-Key was already used for a different request."""
+
+    code = "idempotency_key_mismatch"
+
+
+class IdempotencyConflict(DubanError):
+    """Another request with the same Idempotency-Key is still running: retry shortly."""
+
+    status = 409
+    code = "idempotency_key_in_progress"
+    headers = {"Retry-After": "1"}
+
+
+def require_text(value: str | None, field: str, label_zh: str) -> None:
+    """Refuse an empty or blank text a domain step needs (the API checks too; the domain does not trust it)."""
+    if not (value or "").strip():
+        raise InvalidInput(f"{field} must not be empty", f"{label_zh}不能为空", field=field)

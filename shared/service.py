@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from pymongo.database import Database
 
 from shared.bus import Handler, MessageBus, UnitOfWork
+from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.consumer import EventHandler
 from shared.events import EventRegistry
 from shared.eventstore.base import EventStore
 from shared.eventstore.mongo import MongoEventStore
 from shared.mongo import connect_service_database
+from shared.policy import PolicyBook, load_policy_book
 from shared.read_models import Projection
 
 
@@ -27,6 +29,10 @@ class ServiceContext:
     projection: Projection | None = None
     # topic name (e.g. "notices") -> function handling one event from that topic
     reactions: dict[str, EventHandler] = field(default_factory=dict)
+    # name -> periodic job the worker runs (e.g. the deadline watcher), with its interval in seconds
+    timers: dict[str, "Timer"] = field(default_factory=dict)
+    # what handlers may ask for by keyword (clock, policies, ...)
+    dependencies: dict[str, Any] = field(default_factory=dict)
 
     def rebuild_read_models(self) -> int:
         """Drop and replay this service's read models from its event store."""
@@ -37,6 +43,14 @@ class ServiceContext:
         return self.settings.topic(self.name)
 
 
+@dataclass(frozen=True)
+class Timer:
+    """A periodic job of the worker: ``run()`` is called every ``interval`` seconds."""
+
+    run: Callable[[], Any]
+    interval: float
+
+
 def bootstrap_service(
     name: str,
     settings: Settings | None,
@@ -45,6 +59,9 @@ def bootstrap_service(
     projection: Projection | None = None,
     store: EventStore | None = None,
     reactions: Callable[["ServiceContext"], dict[str, EventHandler]] | None = None,
+    timers: Callable[["ServiceContext"], dict[str, Timer]] | None = None,
+    clock: Clock | None = None,
+    policies: PolicyBook | None = None,
 ) -> ServiceContext:
     """Connect to the service's own database and wire the bus.
 
@@ -59,11 +76,15 @@ def bootstrap_service(
         store.ensure_indexes()
     else:
         projection = None
-    bus = MessageBus(lambda: UnitOfWork(name, store, registry, projection), handlers)
+    # Every handler may ask for the clock (injectable: tests never sleep) and the offices' policies.
+    dependencies = {"clock": clock or SystemClock(), "policies": policies or load_policy_book(settings.policy_file)}
+    bus = MessageBus(lambda: UnitOfWork(name, store, registry, projection), handlers, dependencies)
     context = ServiceContext(name=name, settings=settings, store=store, registry=registry, bus=bus,
-                             database=database, projection=projection)
+                             database=database, projection=projection, dependencies=dependencies)
     if reactions is not None:
         context.reactions = reactions(context)
+    if timers is not None:
+        context.timers = timers(context)
     if projection is not None:
         # Read models are written right after each append (read-your-writes) and again from the service's
         # own topic: a process that died between the two writes cannot leave a row missing for good.

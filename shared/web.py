@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import time
 from typing import Callable, Iterable
@@ -10,11 +11,11 @@ from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
-from shared import metrics
+from shared import idempotency, metrics
 from shared.auth import actor_from_header, require_role
 from shared.bus import CommandContext
-from shared.envelope import Actor
-from shared.errors import DubanError
+from shared.envelope import Actor, utc_now
+from shared.errors import DubanError, IdempotencyConflict, IdempotencyKeyMismatch, InvalidInput
 from shared.logging import configure_logging, correlation_scope, new_correlation_id
 from shared.service import ServiceContext
 
@@ -87,8 +88,11 @@ def create_service_app(context_factory: Callable[[], ServiceContext], title: str
 
 
 def _install_request_hooks(app: Flask, context: ServiceContext) -> None:
+    # Pure unit tests run without a database: then Idempotency-Key is ignored.
+    keys = idempotency.IdempotencyStore(context.database) if context.database is not None else None
+
     @app.before_request
-    def _bind_request() -> None:
+    def _bind_request() -> Response | None:
         g.service = context
         g.started = time.perf_counter()
         g.correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
@@ -97,9 +101,16 @@ def _install_request_hooks(app: Flask, context: ServiceContext) -> None:
         if not request.path.startswith(PUBLIC_PATHS):
             # Identity before anything else: an anonymous caller learns nothing, not even validation errors.
             g.actor = actor_from_header(context.settings.jwt_secret, request.headers.get("Authorization"))
+            if keys is not None and request.method == "POST" and idempotency.HEADER in request.headers:
+                return _begin_idempotent(keys)
+        return None
 
     @app.after_request
     def _record_request(response: Response) -> Response:
+        # Runs for answers of error handlers too (a DubanError raised by the view is stored like a success).
+        attempt = g.pop("idempotency", None)
+        if attempt is not None:
+            _settle_idempotent(keys, attempt, response)
         response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         metrics.HTTP_REQUESTS.labels(context.name, request.method, endpoint, response.status_code).inc()
@@ -108,15 +119,88 @@ def _install_request_hooks(app: Flask, context: ServiceContext) -> None:
 
     @app.teardown_request
     def _unbind_request(_exc) -> None:
+        attempt = g.pop("idempotency", None)
+        if attempt is not None:  # no response was finalized: let the client retry at once
+            _release_idempotent(keys, attempt)
         scope = g.pop("correlation_scope", None)
         if scope is not None:
             scope.__exit__(None, None, None)
 
 
+# Answers that say something about the caller's rights or the moment, not about the request: a retry with
+# the same key runs again (none of them appended anything) instead of repeating them.
+_NOT_REPLAYED = frozenset({401, 403, 409, 429})
+
+
+def _begin_idempotent(keys: idempotency.IdempotencyStore) -> Response | None:
+    """Claim the request's Idempotency-Key, or answer for it: the stored response, 422 or 409."""
+    key = request.headers[idempotency.HEADER]
+    if not idempotency.valid_key(key):
+        raise InvalidInput(
+            f"{idempotency.HEADER} must be 1 to {idempotency.MAX_KEY_LENGTH} printable ASCII characters",
+            f"请求头 {idempotency.HEADER} 须为 1 至 {idempotency.MAX_KEY_LENGTH} 个可打印 ASCII 字符",
+            header=idempotency.HEADER)
+    record = idempotency.record_id(current_actor().user_id, request.method, request.path, key)
+    fingerprint = idempotency.fingerprint(request.method, request.path, request.query_string, _body_for_fingerprint())
+    outcome = keys.begin(record, fingerprint, utc_now())
+    if outcome.decision is idempotency.Decision.PROCEED:
+        g.idempotency = (record, outcome.token)
+        return None
+    if outcome.decision is idempotency.Decision.REPLAY:
+        stored = outcome.response
+        response = Response(stored.body, status=stored.status, content_type=stored.content_type)
+        response.headers.update(stored.headers)
+        response.headers[idempotency.REPLAYED_HEADER] = "true"
+        return response
+    if outcome.decision is idempotency.Decision.MISMATCH:
+        raise IdempotencyKeyMismatch(
+            f"this {idempotency.HEADER} was already used for a different request; use a new key for a new request",
+            f"该 {idempotency.HEADER} 已用于另一个不同的请求，新的请求请使用新的键", header=idempotency.HEADER)
+    raise IdempotencyConflict(
+        f"a request with this {idempotency.HEADER} is still being processed; retry shortly",
+        f"使用该 {idempotency.HEADER} 的请求正在处理中，请稍后重试", header=idempotency.HEADER)
+
+
+def _body_for_fingerprint() -> bytes:
+    if request.mimetype != "multipart/form-data":
+        return request.get_data(cache=True)  # cached: the view still parses it
+    # A client picks a new multipart boundary on every send: compare what was sent, not how it was framed.
+    parts = [f"{name}={value}".encode() for name, value in sorted(request.form.items(multi=True))]
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        content = hashlib.sha256()
+        for chunk in iter(functools.partial(upload.stream.read, 1 << 16), b""):
+            content.update(chunk)
+        upload.stream.seek(0)
+        parts.append(f"{name}:{upload.filename}:{upload.mimetype}:{content.hexdigest()}".encode())
+    return b"\n".join(parts)
+
+
+def _settle_idempotent(keys: idempotency.IdempotencyStore, attempt: tuple[str, str], response: Response) -> None:
+    record, token = attempt
+    if response.status_code >= 500 or response.status_code in _NOT_REPLAYED or response.is_streamed:
+        _release_idempotent(keys, attempt)
+        return
+    stored = idempotency.StoredResponse(
+        status=response.status_code, body=response.get_data(), content_type=response.content_type,
+        headers={name: response.headers[name] for name in idempotency.REPLAYED_RESPONSE_HEADERS if name in response.headers})
+    try:
+        keys.finish(record, token, stored, utc_now())
+    except Exception:  # noqa: BLE001 - the request itself succeeded; its answer must still go out
+        log.exception("could not store the answer for an Idempotency-Key; releasing the key")
+        _release_idempotent(keys, attempt)
+
+
+def _release_idempotent(keys: idempotency.IdempotencyStore, attempt: tuple[str, str]) -> None:
+    try:
+        keys.abandon(*attempt)
+    except Exception:  # noqa: BLE001 - a record left pending is taken over once stale
+        log.exception("could not release an Idempotency-Key")
+
+
 def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(DubanError)
     def _domain_error(error: DubanError):
-        return jsonify(error.to_body()), error.status
+        return jsonify(error.to_body()), error.status, getattr(error, "headers", None) or {}
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -1,6 +1,7 @@
 """The worker process of a service: its outbox relay plus one consumer per topic it reacts to."""
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
@@ -9,7 +10,7 @@ from shared.config import Settings
 from shared.consumer import ConsumerRunner, ProcessedLog
 from shared.kafka import ensure_topics, make_consumer, make_producer
 from shared.relay import Lease, OutboxRelay
-from shared.service import ServiceContext
+from shared.service import ServiceContext, Timer
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class Worker:
                 ProcessedLog(ctx.database["processed_events"], group), producer, settings.dead_letter_topic,
             )
             self._spawn(group, runner.run)
+        for name, timer in ctx.timers.items():
+            self._spawn(f"{ctx.name}-{name}", functools.partial(run_timer, name, timer))
 
     def _spawn(self, name: str, target) -> None:
         thread = threading.Thread(target=target, args=(self.stop,), name=name, daemon=True)
@@ -57,6 +60,16 @@ class Worker:
     def shutdown(self) -> None:
         self.stop.set()
         self.join()
+
+
+def run_timer(name: str, timer: Timer, stop: threading.Event) -> None:
+    """Call the job every interval until stopped; a failed pass is logged and the next one tries again."""
+    while not stop.is_set():
+        try:
+            timer.run()
+        except Exception:  # noqa: BLE001 - a timer pass is retried on its next tick, not fatal to the worker
+            log.exception("timer pass failed", extra={"timer": name})
+        stop.wait(timer.interval)
 
 
 def run_worker_forever(context: ServiceContext) -> None:

@@ -126,7 +126,8 @@ class RunningServices:
 @contextmanager
 def running_services(stack: Stack, prefix: str, names) -> RunningServices:
     """Start web + worker of each named service on the stack's servers, with databases/topics of ``prefix``."""
-    env = {"DUBAN_DB_PREFIX": prefix, "DUBAN_TOPIC_PREFIX": prefix, "DUBAN_RELAY_IDLE_SECONDS": "0.02"}
+    env = {"DUBAN_DB_PREFIX": prefix, "DUBAN_TOPIC_PREFIX": prefix, "DUBAN_RELAY_IDLE_SECONDS": "0.02",
+           "DUBAN_DEADLINE_WATCH_SECONDS": "1"}
     settings = Settings(mongo_url=stack.mongo_url, kafka_bootstrap=stack.kafka_bootstrap, db_prefix=prefix,
                         topic_prefix=prefix)
     ensure_topics(settings)

@@ -3,22 +3,88 @@ from __future__ import annotations
 
 import uuid
 
-from shared.bus import CommandContext, Handler, UnitOfWork
-from services.notices.domain.commands import IssueNotice
+from shared.bus import CommandContext, Handler, UnitOfWork, check_expected_version
+from shared.clock import Clock
+from shared.errors import ConcurrencyConflict, RetryLater
+from shared.policy import PolicyBook
+from services.notices.domain import commands as c
 from services.notices.domain.model import Notice
 
 
-def issue_notice(command: IssueNotice, uow: UnitOfWork, context: CommandContext) -> str:
-    notice = uow.get(Notice, command.notice_id or f"notice-{uuid.uuid4()}")
-    notice.issue(
-        kind=command.kind, title=command.title, issuer_unit=command.issuer_unit, target_units=command.target_units,
-        problems=command.problems, doc_number=command.doc_number, related_task_ids=command.related_task_ids,
-        listed=command.listed,
-    )
+def _new_id() -> str:
+    return f"notice-{uuid.uuid4()}"
+
+
+def _load(uow: UnitOfWork, notice_id: str, expected_version: int | None = None) -> Notice:
+    notice = uow.load(Notice, notice_id, "notice", "督办通知")
+    check_expected_version(notice, expected_version)
+    return notice
+
+
+def issue_notice(command: c.IssueNotice, uow: UnitOfWork, context: CommandContext, clock: Clock,
+                 policies: PolicyBook) -> str:
+    notice = uow.get(Notice, command.notice_id or _new_id())
+    notice.issue(command.content, today=clock.today(), policy=policies.for_office(command.content.issuer_unit))
     uow.save(notice, context)
     return notice.id
 
 
+def draft_notice(command: c.DraftNotice, uow: UnitOfWork, context: CommandContext) -> str:
+    notice = uow.get(Notice, command.notice_id or _new_id())
+    notice.save_draft(command.content)
+    uow.save(notice, context)
+    return notice.id
+
+
+def issue_draft(command: c.IssueDraft, uow: UnitOfWork, context: CommandContext, clock: Clock,
+                policies: PolicyBook) -> str:
+    notice = _load(uow, command.notice_id, command.expected_version)
+    issuer = notice.draft.issuer_unit if notice.draft else None
+    notice.issue(None, today=clock.today(), policy=policies.for_office(issuer))
+    uow.save(notice, context)
+    return notice.id
+
+
+def sign_notice(command: c.SignNotice, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
+    notice = _load(uow, command.notice_id, command.expected_version)
+    notice.sign(unit=context.actor.unit, today=clock.today())
+    uow.save(notice, context)
+    return notice.id
+
+
+def withdraw_notice(command: c.WithdrawNotice, uow: UnitOfWork, context: CommandContext) -> str:
+    notice = _load(uow, command.notice_id, command.expected_version)
+    notice.withdraw(reason=command.reason)
+    uow.save(notice, context)
+    return notice.id
+
+
+def record_problem_closed(command: c.RecordProblemClosed, uow: UnitOfWork, context: CommandContext) -> str:
+    notice = _load(uow, command.notice_id)
+    notice.record_problem_closed(problem_id=command.problem_id, case_id=command.case_id, closed_on=command.closed_on)
+    try:
+        uow.save(notice, context)
+    except ConcurrencyConflict as conflict:
+        # Closures of two problems of one notice arrive on different partitions: reload and decide again.
+        raise RetryLater(f"notice {command.notice_id} changed meanwhile", "督办通知正在更新，稍后重试") from conflict
+    return notice.id
+
+
+def check_sign_deadline(command: c.CheckSignDeadline, uow: UnitOfWork, context: CommandContext, clock: Clock) -> int:
+    notice = _load(uow, command.notice_id)
+    notice.check_sign_deadline(today=clock.today())
+    try:
+        return len(uow.save(notice, context))
+    except ConcurrencyConflict:
+        return 0  # someone wrote first; the next pass decides again, so the flag is still raised once
+
+
 HANDLERS: dict[type, Handler] = {
-    IssueNotice: issue_notice,
+    c.IssueNotice: issue_notice,
+    c.DraftNotice: draft_notice,
+    c.IssueDraft: issue_draft,
+    c.SignNotice: sign_notice,
+    c.WithdrawNotice: withdraw_notice,
+    c.RecordProblemClosed: record_problem_closed,
+    c.CheckSignDeadline: check_sign_deadline,
 }

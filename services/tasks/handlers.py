@@ -1,11 +1,26 @@
 """Command handlers of the tasks service."""
 from __future__ import annotations
 
+import logging
 import uuid
 
-from shared.bus import CommandContext, Handler, UnitOfWork
-from services.tasks.domain.commands import ImportPlan, RecordPlan, TaskInput
+from shared.auth import require_own_unit
+from shared.bus import CommandContext, Handler, UnitOfWork, check_expected_version
+from shared.errors import ConcurrencyConflict, RetryLater
+from services.tasks.domain.commands import (
+    CancelTask,
+    CompleteTask,
+    ImportPlan,
+    LinkNotice,
+    RecordMatterClosed,
+    RecordPlan,
+    RecordTaskProgress,
+    TaskInput,
+    UnlinkWithdrawnNotice,
+)
 from services.tasks.domain.model import Task, WorkPlan
+
+log = logging.getLogger(__name__)
 
 
 def record_plan(command: RecordPlan, uow: UnitOfWork, context: CommandContext) -> str:
@@ -39,7 +54,69 @@ def _create_tasks(plan: WorkPlan, tasks: tuple[TaskInput, ...], uow: UnitOfWork,
         uow.save(task, context)
 
 
+def _load_task(uow: UnitOfWork, command, context: CommandContext) -> Task:
+    task = uow.load(Task, command.task_id, "task", "督导任务")
+    require_own_unit(context.actor, task.lead_unit, "该任务")  # a unit handler reports only on its own unit's tasks
+    check_expected_version(task, command.expected_version)
+    return task
+
+
+def record_task_progress(command: RecordTaskProgress, uow: UnitOfWork, context: CommandContext) -> str:
+    task = _load_task(uow, command, context)
+    task.record_progress(summary=command.summary, percent=command.percent)
+    uow.save(task, context)
+    return task.id
+
+
+def complete_task(command: CompleteTask, uow: UnitOfWork, context: CommandContext) -> str:
+    task = _load_task(uow, command, context)
+    task.complete(summary=command.summary)
+    uow.save(task, context)
+    return task.id
+
+
+def cancel_task(command: CancelTask, uow: UnitOfWork, context: CommandContext) -> str:
+    task = _load_task(uow, command, context)
+    task.cancel(reason=command.reason)
+    uow.save(task, context)
+    return task.id
+
+
+def _react_on_task(uow: UnitOfWork, context: CommandContext, task_id: str, decide) -> None:
+    """Apply another service's news to a task; an unknown task is logged (the notice named a wrong id)."""
+    task = uow.get(Task, task_id)
+    if not task.exists:
+        log.warning("event names a task that does not exist", extra={"task_id": task_id})
+        return
+    decide(task)
+    try:
+        uow.save(task, context)
+    except ConcurrencyConflict as conflict:
+        # News about one task arrives from two topics at once: reload and decide again.
+        raise RetryLater(f"task {task_id} changed meanwhile", "督导任务正在更新，稍后重试") from conflict
+
+
+def link_notice(command: LinkNotice, uow: UnitOfWork, context: CommandContext) -> None:
+    _react_on_task(uow, context, command.task_id,
+                   lambda task: task.link_notice(notice_id=command.notice_id, matter_ids=list(command.matter_ids)))
+
+
+def unlink_withdrawn_notice(command: UnlinkWithdrawnNotice, uow: UnitOfWork, context: CommandContext) -> None:
+    _react_on_task(uow, context, command.task_id, lambda task: task.unlink_withdrawn_notice(notice_id=command.notice_id))
+
+
+def record_matter_closed(command: RecordMatterClosed, uow: UnitOfWork, context: CommandContext) -> None:
+    _react_on_task(uow, context, command.task_id, lambda task: task.record_matter_closed(
+        notice_id=command.notice_id, matter_id=command.matter_id, closed_on=command.closed_on, on_time=command.on_time))
+
+
 HANDLERS: dict[type, Handler] = {
     RecordPlan: record_plan,
     ImportPlan: import_plan,
+    RecordTaskProgress: record_task_progress,
+    CompleteTask: complete_task,
+    CancelTask: cancel_task,
+    LinkNotice: link_notice,
+    UnlinkWithdrawnNotice: unlink_withdrawn_notice,
+    RecordMatterClosed: record_matter_closed,
 }

@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+
+from shared.clock import SystemClock
 
 from tests.helpers import eventually
+
+TODAY = SystemClock().today()  # deadlines must not lie before the issue date, so they are relative to today
+IN_20_DAYS, IN_40_DAYS = ((TODAY + timedelta(days=n)).isoformat() for n in (20, 40))
 
 NOTICE = {
     "kind": "督办通知",
@@ -13,9 +19,9 @@ NOTICE = {
     "target_units": ["巴州区人民政府", "恩阳区人民政府"],
     "problems": [
         {"description": "部分学校D级危房未拆除", "requirement": "限期拆除并报送影像资料", "responsible_unit": "巴州区教育局",
-         "deadline": "2020-12-31"},
+         "deadline": IN_40_DAYS},
         {"description": "食堂从业人员健康证过期", "requirement": "全部更新健康证", "responsible_unit": "恩阳区教育局",
-         "deadline": "2020-11-30"},
+         "deadline": IN_20_DAYS},
         {"description": "寄宿制学校消防通道堵塞", "requirement": "立即清理", "responsible_unit": "巴州区教育局"},
     ],
 }
@@ -52,10 +58,11 @@ class TestThinSlice:
             return cases
 
         cases = eventually(three_cases, timeout=30)
-        assert [(c["problem_id"], c["responsible_unit"], c["deadline"], c["status"]) for c in cases] == [
-            ("P1", "巴州区教育局", "2020-12-31", "open"),
-            ("P2", "恩阳区教育局", "2020-11-30", "open"),
-            ("P3", "巴州区教育局", None, "open"),
+        default_deadline = (TODAY + timedelta(days=30)).isoformat()  # the office's default rectification period
+        assert sorted((c["problem_id"], c["responsible_unit"], c["deadline"], c["status"]) for c in cases) == [
+            ("P1", "巴州区教育局", IN_40_DAYS, "open"),
+            ("P2", "恩阳区教育局", IN_20_DAYS, "open"),
+            ("P3", "巴州区教育局", default_deadline, "open"),
         ]
         by_unit = followups.get("/cases", params={"unit": "恩阳区教育局", "notice_id": notice["id"]}).json()
         assert [c["problem_id"] for c in by_unit] == ["P2"]

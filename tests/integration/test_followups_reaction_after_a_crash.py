@@ -11,16 +11,16 @@ from shared.errors import RetryLater
 from shared.eventstore.mongo import event_key
 from services.followups.bootstrap import bootstrap as bootstrap_followups
 from services.notices.bootstrap import bootstrap as bootstrap_notices
-from services.notices.domain.commands import IssueNotice, ProblemInput
+from services.notices.domain.commands import IssueNotice, NoticeContent, ProblemInput
 
 OFFICE = CommandContext(Actor("wang", "office_staff", "巴中市教育督导室"), correlation_id="corr-crash")
 
 
 def test_the_redelivered_notice_is_retried_until_the_orphaned_write_is_cleared_and_then_opens_the_case(settings):
     notices = bootstrap_notices(settings)
-    notices.bus.handle(IssueNotice(kind="督办通知", title="t", issuer_unit="巴中市教育督导室", target_units=("巴州区",),
-                                   problems=(ProblemInput("问题", "要求", "巴州区教育局"),), notice_id="notice-crash"),
-                       OFFICE)
+    content = NoticeContent(kind="督办通知", title="t", issuer_unit="巴中市教育督导室", target_units=("巴州区",),
+                            problems=(ProblemInput("问题", "要求", "巴州区教育局"),))
+    notices.bus.handle(IssueNotice(content, notice_id="notice-crash"), OFFICE)
     [issued] = notices.store.read_stream("notice-crash")
     followups = bootstrap_followups(settings)
     store = followups.store

@@ -1,7 +1,8 @@
-"""Commands the followups service accepts."""
+"""Commands the followups service accepts (imperative names, one per use case)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -12,3 +13,82 @@ class OpenRectification:  # 建立整改事项（每个问题一个）
     description: str
     responsible_unit: str
     deadline: str | None = None
+    details: dict = field(default_factory=dict)  # requirement, responsible person, notice title/kind/文号, ...
+
+
+@dataclass(frozen=True)
+class SubmitRectificationPlan:  # 提交整改方案
+    case_id: str
+    plan: str
+    measures: tuple[str, ...] = ()
+    planned_completion: date | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ReportProgress:  # 报告整改进展
+    case_id: str
+    summary: str
+    evidence: tuple[str, ...] = ()
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ReportCompletion:  # 提交整改报告
+    case_id: str
+    summary: str
+    evidence: tuple[str, ...] = ()
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Reinspect:  # 复查
+    case_id: str
+    passed: bool
+    findings: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class CloseCase:  # 销号
+    case_id: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ExtendDeadline:  # 延期
+    case_id: str
+    new_deadline: date
+    reason: str
+    approver: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Escalate:  # 催办 / 预警 / 约谈 / 通报 / 问责
+    case_id: str
+    level: str
+    reason: str
+    doc_number: str | None = None
+    measure: str | None = None
+    target: str = "unit"
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Commend:  # 表彰
+    case_id: str
+    reason: str
+    doc_number: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckDeadline:  # 时限检查（deadline watcher）
+    case_id: str
+
+
+@dataclass(frozen=True)
+class WithdrawCase:  # 通知撤回 → 撤销整改事项
+    case_id: str
+    reason: str

@@ -1,12 +1,65 @@
-"""The rectification case aggregate (整改事项): one per problem of a notice."""
+"""The rectification case aggregate (整改事项): one per problem of a notice, from opening to 销号."""
 from __future__ import annotations
 
+from datetime import date
+
 from shared.aggregate import Aggregate
-from services.followups.domain.events import RectificationOpened
+from shared.deadlines import Light, add_working_days, overdue_working_days, traffic_light
+from shared.errors import IllegalTransition, InvalidInput, require_text
+from shared.policy import OfficePolicy
+from services.followups.domain.events import (
+    DeadlineExtended,
+    RectificationClosed,
+    RectificationCommended,
+    RectificationEscalated,
+    RectificationOpened,
+    RectificationOverdue,
+    RectificationPlanSubmitted,
+    RectificationProgressReported,
+    RectificationReported,
+    RectificationWithdrawn,
+    ReinspectionFailed,
+    ReinspectionPassed,
+)
 
 
 class CaseStatus:
-    OPEN = "open"  # 待整改
+    OPEN = "open"  # 待整改（待提交整改方案）
+    PLANNED = "planned"  # 已提交整改方案
+    RECTIFYING = "rectifying"  # 整改中
+    REPORTED = "reported"  # 已提交整改报告，待复查
+    VERIFIED = "verified"  # 复查通过，待销号
+    CLOSED = "closed"  # 已销号
+    WITHDRAWN = "withdrawn"  # 已撤销（通知撤回）
+
+    LABELS_ZH = {OPEN: "待整改", PLANNED: "已提交整改方案", RECTIFYING: "整改中", REPORTED: "待复查",
+                 VERIFIED: "复查通过", CLOSED: "已销号", WITHDRAWN: "已撤销"}
+    ALL = tuple(LABELS_ZH)
+    # The unit still owes work: the rectification deadline applies (and the watcher watches it).
+    CLOCK_RUNNING = (OPEN, PLANNED, RECTIFYING)
+    ENDED = (CLOSED, WITHDRAWN)
+
+
+class EscalationLevel:
+    """The ladder 催办 → 预警 → 约谈 → 通报 → 问责; the first two may be raised automatically."""
+
+    REMINDER = "reminder"  # 催办
+    WARNING = "warning"  # 预警
+    INTERVIEW = "interview"  # 约谈
+    CIRCULATION = "circulation"  # 通报
+    ACCOUNTABILITY = "accountability"  # 问责
+
+    LABELS_ZH = {REMINDER: "催办", WARNING: "预警", INTERVIEW: "约谈", CIRCULATION: "通报", ACCOUNTABILITY: "问责"}
+    LADDER = tuple(LABELS_ZH)
+    # decided by office staff and recorded under a document number (文号)
+    NEEDS_DOCUMENT = (INTERVIEW, CIRCULATION, ACCOUNTABILITY)
+
+
+# 《教育督导问责办法》(2021): measures for the supervised unit and for responsible people.
+ACCOUNTABILITY_MEASURES = {
+    "unit": ("公开批评", "约谈", "督导通报", "资源调整", "行政处罚"),
+    "person": ("责令检查", "约谈", "通报批评", "组织处理", "处分", "移送有关机关"),
+}
 
 
 def case_id_for(notice_id: str, problem_id: str) -> str:
@@ -21,22 +74,205 @@ class RectificationCase(Aggregate):  # 整改事项
         super().__init__(stream_id)
         self.status: str | None = None
         self.notice_id: str | None = None
+        self.problem_id: str | None = None
         self.responsible_unit: str | None = None
+        self.issuer_unit: str | None = None
         self.deadline: str | None = None
+        self.reported_on: str | None = None
+        self.overdue_flagged_for: str | None = None  # the deadline a RectificationOverdue was raised for
+        self.auto_warned_for: str | None = None  # the deadline the automatic 预警 was raised for
+        self.escalations: list[str] = []
+        self.related_task_ids: list[str] = []
+
+    # -- opening -------------------------------------------------------------------------------
 
     def open(self, *, notice_id: str, problem_id: str, description: str, responsible_unit: str,
-             deadline: str | None) -> None:
+             deadline: str | None, **details) -> None:
         """Open the case; opening an already open case changes nothing (idempotent reaction)."""
         if self.exists:
             return
         self._record(RectificationOpened(
             case_id=self.id, notice_id=notice_id, problem_id=problem_id, description=description,
-            responsible_unit=responsible_unit, deadline=deadline,
+            responsible_unit=responsible_unit, deadline=deadline, **details,
         ))
 
+    # -- the unit's steps (签收后：整改方案 → 整改进展 → 整改报告) ---------------------------------------
+
+    def submit_plan(self, *, plan: str, measures: list[str], planned_completion: date | None) -> None:
+        self._require((CaseStatus.OPEN, CaseStatus.PLANNED), "submit a rectification plan", "提交整改方案")
+        require_text(plan, "plan", "整改方案")
+        self._record(RectificationPlanSubmitted(
+            case_id=self.id, plan=plan, measures=list(measures),
+            planned_completion=planned_completion.isoformat() if planned_completion else None,
+        ))
+
+    def report_progress(self, *, summary: str, evidence: list[str]) -> None:
+        self._require((CaseStatus.PLANNED, CaseStatus.RECTIFYING), "report progress", "报告整改进展",
+                      hint=("submit the rectification plan first", "请先提交整改方案"))
+        require_text(summary, "summary", "整改进展")
+        self._record(RectificationProgressReported(case_id=self.id, summary=summary, evidence=list(evidence)))
+
+    def report_completion(self, *, summary: str, evidence: list[str], today: date, policy: OfficePolicy) -> None:
+        self._require((CaseStatus.PLANNED, CaseStatus.RECTIFYING), "report completion", "提交整改报告",
+                      hint=("submit the rectification plan first", "请先提交整改方案"))
+        require_text(summary, "summary", "整改报告")
+        self._record(RectificationReported(
+            case_id=self.id, summary=summary, evidence=list(evidence), reported_on=today.isoformat(),
+            reinspection_due=policy.reinspection_period.after(today).isoformat(),
+        ))
+
+    # -- the inspector's steps (复查 → 销号) ------------------------------------------------------
+
+    def reinspect(self, *, passed: bool, findings: str) -> None:
+        self._require((CaseStatus.REPORTED,), "re-inspect", "复查",
+                      hint=("the unit has not reported completion yet", "责任单位尚未提交整改报告"))
+        require_text(findings, "findings", "复查意见")
+        event = ReinspectionPassed if passed else ReinspectionFailed
+        self._record(event(case_id=self.id, findings=findings))
+
+    def close(self, *, today: date) -> None:
+        self._require((CaseStatus.VERIFIED,), "close (销号)", "销号",
+                      hint=("only a case that passed re-inspection can be closed", "只有复查通过的事项才能销号"))
+        on_time = self.deadline is None or (self.reported_on or today.isoformat()) <= self.deadline
+        self._record(RectificationClosed(
+            case_id=self.id, notice_id=self.notice_id, problem_id=self.problem_id, closed_on=today.isoformat(),
+            deadline=self.deadline, on_time=on_time, related_task_ids=list(self.related_task_ids),
+        ))
+
+    # -- the office's steps (延期、约谈/通报/问责、表彰) -------------------------------------------------
+
+    def extend_deadline(self, *, new_deadline: date, reason: str, approver: str) -> None:
+        self._require_not_ended("extend the deadline", "延期")
+        require_text(reason, "reason", "延期理由")
+        require_text(approver, "approver", "批准人")
+        if self.deadline is not None and new_deadline.isoformat() <= self.deadline:
+            raise InvalidInput(
+                f"the new deadline {new_deadline} must be after the current one ({self.deadline})",
+                f"新的整改时限 {new_deadline} 必须晚于当前时限 {self.deadline}", field="new_deadline",
+            )
+        self._record(DeadlineExtended(case_id=self.id, previous_deadline=self.deadline,
+                                      new_deadline=new_deadline.isoformat(), reason=reason, approver=approver))
+
+    def escalate(self, *, level: str, reason: str, doc_number: str | None = None, measure: str | None = None,
+                 target: str = "unit") -> None:
+        self._require_not_ended("escalate", "升级督办")
+        if level not in EscalationLevel.LADDER:
+            raise InvalidInput(f"unknown escalation level {level!r}", f"未知的督办升级方式：{level}", field="level")
+        if target not in ACCOUNTABILITY_MEASURES:
+            raise InvalidInput(f"unknown target {target!r} (unit or person)", f"问责对象应为 unit 或 person：{target}",
+                               field="target")
+        require_text(reason, "reason", "事由")
+        label = EscalationLevel.LABELS_ZH[level]
+        if level in EscalationLevel.NEEDS_DOCUMENT and not (doc_number or "").strip():
+            raise InvalidInput(f"{level} must be recorded with its document number",
+                               f"{label}须登记文号", field="doc_number")
+        if level == EscalationLevel.ACCOUNTABILITY and measure not in ACCOUNTABILITY_MEASURES[target]:
+            allowed = "、".join(ACCOUNTABILITY_MEASURES[target])
+            raise InvalidInput(f"accountability measure for a {target} must be one of {allowed}",
+                               f"问责方式须为《教育督导问责办法》规定的：{allowed}", field="measure")
+        self._record(RectificationEscalated(case_id=self.id, level=level, reason=reason, doc_number=doc_number,
+                                            measure=measure, target=target, deadline=self.deadline))
+
+    def commend(self, *, reason: str, doc_number: str | None) -> None:
+        if self.status == CaseStatus.WITHDRAWN:
+            raise self._refusal("commend", "表彰")
+        require_text(reason, "reason", "表彰事由")
+        self._record(RectificationCommended(case_id=self.id, reason=reason, doc_number=doc_number))
+
+    def withdraw(self, *, reason: str) -> None:
+        """The notice was withdrawn: the case ends without 销号 (a closed case keeps its history as is)."""
+        if self.status in CaseStatus.ENDED:
+            return
+        self._record(RectificationWithdrawn(case_id=self.id, reason=reason))
+
+    # -- the deadline watcher -------------------------------------------------------------------
+
+    def check_deadline(self, *, today: date, policy: OfficePolicy) -> None:
+        """Raise what a missed deadline calls for, once each: 逾期 + automatic 催办, then 预警 N working days later."""
+        if self.status not in CaseStatus.CLOCK_RUNNING or self.deadline is None:
+            return
+        if today.isoformat() <= self.deadline:
+            return
+        if self.overdue_flagged_for != self.deadline:
+            self._record(RectificationOverdue(case_id=self.id, notice_id=self.notice_id, deadline=self.deadline,
+                                              detected_on=today.isoformat()))
+            self._record(RectificationEscalated(
+                case_id=self.id, level=EscalationLevel.REMINDER, automatic=True, deadline=self.deadline,
+                reason=f"已超过整改时限 {self.deadline}，请抓紧整改并报送进展",
+            ))
+        due = date.fromisoformat(self.deadline)
+        if (self.auto_warned_for != self.deadline
+                and overdue_working_days(due, today) >= policy.warning_after_working_days):
+            self._record(RectificationEscalated(
+                case_id=self.id, level=EscalationLevel.WARNING, automatic=True, deadline=self.deadline,
+                reason=f"逾期已达 {policy.warning_after_working_days} 个工作日仍未完成整改",
+            ))
+
+    def light(self, today: date, policy: OfficePolicy) -> str | None:
+        """Traffic light of an open item; None once the case has ended."""
+        return case_light(self.status, self.deadline, today, policy.yellow_within_working_days)
+
+    # -- state ------------------------------------------------------------------------------------
+
     def apply(self, event) -> None:
-        if isinstance(event, RectificationOpened):
-            self.status = CaseStatus.OPEN
-            self.notice_id = event.notice_id
-            self.responsible_unit = event.responsible_unit
-            self.deadline = event.deadline
+        match event:
+            case RectificationOpened():
+                self.status = CaseStatus.OPEN
+                self.notice_id, self.problem_id = event.notice_id, event.problem_id
+                self.responsible_unit, self.issuer_unit = event.responsible_unit, event.issuer_unit
+                self.deadline = event.deadline
+                self.related_task_ids = list(event.related_task_ids)
+            case RectificationPlanSubmitted():
+                self.status = CaseStatus.PLANNED
+            case RectificationProgressReported() | ReinspectionFailed():
+                self.status = CaseStatus.RECTIFYING
+                self.reported_on = None
+            case RectificationReported():
+                self.status = CaseStatus.REPORTED
+                self.reported_on = event.reported_on
+            case ReinspectionPassed():
+                self.status = CaseStatus.VERIFIED
+            case RectificationClosed():
+                self.status = CaseStatus.CLOSED
+            case RectificationWithdrawn():
+                self.status = CaseStatus.WITHDRAWN
+            case DeadlineExtended():
+                self.deadline = event.new_deadline
+            case RectificationOverdue():
+                self.overdue_flagged_for = event.deadline
+            case RectificationEscalated():
+                self.escalations.append(event.level)
+                if event.automatic and event.level == EscalationLevel.WARNING:
+                    self.auto_warned_for = event.deadline
+
+    def _require(self, allowed: tuple[str, ...], action_en: str, action_zh: str,
+                 hint: tuple[str, str] | None = None) -> None:
+        if self.status not in allowed:
+            raise self._refusal(action_en, action_zh, hint)
+
+    def _require_not_ended(self, action_en: str, action_zh: str) -> None:
+        if self.status in CaseStatus.ENDED:
+            raise self._refusal(action_en, action_zh)
+
+    def _refusal(self, action_en: str, action_zh: str, hint: tuple[str, str] | None = None) -> IllegalTransition:
+        label = CaseStatus.LABELS_ZH.get(self.status, self.status)
+        en = f"cannot {action_en}: case {self.id} is {self.status}"
+        zh = f"整改事项当前状态为“{label}”，不能{action_zh}"
+        if hint and self.status not in CaseStatus.ENDED:
+            en, zh = f"{en} ({hint[0]})", f"{zh}（{hint[1]}）"
+        return IllegalTransition(en, zh, status=self.status)
+
+
+def case_light(status: str | None, deadline: str | None, today: date, yellow_within_working_days: int) -> str | None:
+    """Green/yellow/red while the unit owes work; green once it has reported; None once the case has ended."""
+    if status in CaseStatus.ENDED or status is None:
+        return None
+    if deadline is None or status not in CaseStatus.CLOCK_RUNNING:
+        return Light.GREEN
+    return traffic_light(date.fromisoformat(deadline), today, yellow_within_working_days)
+
+
+def yellow_horizon(today: date, yellow_within_working_days: int) -> date:
+    """Deadlines on or before this day (and not past) are yellow."""
+    return add_working_days(today, yellow_within_working_days)
+

@@ -1,44 +1,123 @@
-"""HTTP API of the followups service."""
+"""HTTP API of the followups service: schema in, command to the bus, schema out."""
 from __future__ import annotations
 
-from flask.views import MethodView
+from typing import Callable
+
 from flask_smorest import Blueprint
 
+from shared.auth import Role, read_scope, require_read_scope
+from shared.deadlines import CalendarOutOfRange
 from shared.errors import NotFound
-from shared.web import create_service_app, paginate
-from services.followups.adapters.read_models import CaseView
+from shared.web import allow, command_context, create_service_app, current_actor, current_context, paginate
+from services.followups.adapters.read_models import CaseView, light_filter
 from services.followups.bootstrap import bootstrap
-from services.followups.entrypoints.schemas import CaseQuerySchema, CaseSchema
+from services.followups.domain import commands as c
+from services.followups.domain.model import case_light
+from services.followups.entrypoints.schemas import (
+    CaseQuerySchema,
+    CaseSchema,
+    CloseSchema,
+    CommendSchema,
+    EscalateSchema,
+    ExtendDeadlineSchema,
+    ReinspectSchema,
+    ReportSchema,
+    SubmitPlanSchema,
+)
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="整改事项 rectification cases")
 
 
-@blp.route("")
-class Cases(MethodView):
-    @blp.arguments(CaseQuerySchema, location="query")
-    @blp.response(200, CaseSchema(many=True))
-    @blp.paginate()
-    def get(self, query, pagination_parameters):
-        """List rectification cases, filtered by notice, responsible unit or status."""
-        cases = CaseView.objects
-        if "notice_id" in query:
-            cases = cases.filter(notice_id=query["notice_id"])
-        if "unit" in query:
-            cases = cases.filter(responsible_unit=query["unit"])
-        if "status" in query:
-            cases = cases.filter(status=query["status"])
-        return paginate(cases, pagination_parameters, "notice_id", "problem_id")
+@blp.route("", methods=["GET"])
+@blp.arguments(CaseQuerySchema, location="query")
+@blp.response(200, CaseSchema(many=True))
+@blp.paginate()
+def list_cases(query, pagination_parameters):
+    """List rectification cases (the 整改台账), filtered by notice, unit, status, light, deadline or task."""
+    context, clock = current_context(), current_context().dependencies["clock"]
+    cases = CaseView.objects
+    scope = read_scope(current_actor())
+    if scope is not None:
+        cases = cases.filter(responsible_unit=scope)
+    for name, field in (("notice_id", "notice_id"), ("unit", "responsible_unit"), ("area", "area"), ("status", "status"),
+                        ("overdue", "overdue"), ("task_id", "related_task_ids"), ("listed", "listed"),
+                        ("escalation_level", "escalation_level")):
+        if name in query:
+            cases = cases.filter(**{field: query[name]})
+    if "deadline_from" in query:
+        cases = cases.filter(deadline__gte=query["deadline_from"].isoformat())
+    if "deadline_to" in query:
+        cases = cases.filter(deadline__lte=query["deadline_to"].isoformat())
+    if "light" in query:
+        cases = cases.filter(light_filter(query["light"], clock.today(), context.dependencies["policies"]))
+    return [_with_light(row) for row in paginate(cases, pagination_parameters, "deadline", "notice_id", "problem_id")]
 
 
-@blp.route("/<case_id>")
-class CaseById(MethodView):
+@blp.route("/<case_id>", methods=["GET"])
+@blp.response(200, CaseSchema)
+def get_case(case_id):
+    """One rectification case with its plan, progress, re-inspections, extensions and escalations."""
+    row = _case_or_404(case_id)
+    require_read_scope(current_actor(), row.responsible_unit)
+    return _with_light(row)
+
+
+def _case_action(path: str, schema, roles: tuple[str, ...], make_command: Callable[[str, dict], object], doc: str):
+    """Register ``POST /cases/<id>/<path>``: the schema loads the body, the bus handles the command."""
+
+    @blp.route(f"/<case_id>/{path}", methods=["POST"], endpoint=f"case_{path}")
+    @allow(*roles)
+    @blp.arguments(schema)
     @blp.response(200, CaseSchema)
-    def get(self, case_id):
-        """One rectification case."""
-        case = CaseView.objects(id=case_id).first()
-        if case is None:
-            raise NotFound(f"case {case_id} not found", f"整改事项 {case_id} 不存在")
-        return case
+    @blp.doc(summary=doc)
+    def action(payload, case_id):
+        current_context().bus.handle(make_command(case_id, payload), command_context())
+        return _with_light(_case_or_404(case_id))
+
+    return action
+
+
+_case_action("plan", SubmitPlanSchema, (Role.UNIT_HANDLER,), lambda case_id, p: c.SubmitRectificationPlan(
+    case_id, p["plan"], tuple(p["measures"]), p["planned_completion"], p["expected_version"]),
+    "Submit the rectification plan (整改方案; the responsible unit's handler)")
+_case_action("progress", ReportSchema, (Role.UNIT_HANDLER,), lambda case_id, p: c.ReportProgress(
+    case_id, p["summary"], tuple(p["evidence"]), p["expected_version"]),
+    "Report progress with evidence (整改进展; the responsible unit's handler)")
+_case_action("completion", ReportSchema, (Role.UNIT_HANDLER,), lambda case_id, p: c.ReportCompletion(
+    case_id, p["summary"], tuple(p["evidence"]), p["expected_version"]),
+    "Report completion and ask for re-inspection (整改报告; the responsible unit's handler)")
+_case_action("reinspection", ReinspectSchema, (Role.INSPECTOR,), lambda case_id, p: c.Reinspect(
+    case_id, p["passed"], p["findings"], p["expected_version"]),
+    "Re-inspect: pass, or send back to rectifying with findings (复查; inspector)")
+_case_action("close", CloseSchema, (Role.INSPECTOR,), lambda case_id, p: c.CloseCase(case_id, p["expected_version"]),
+             "Close a case that passed re-inspection (销号; inspector)")
+_case_action("extension", ExtendDeadlineSchema, (Role.OFFICE_STAFF,), lambda case_id, p: c.ExtendDeadline(
+    case_id, p["new_deadline"], p["reason"], p["approver"], p["expected_version"]),
+    "Extend the deadline with a reason and an approver (延期; office staff)")
+_case_action("escalations", EscalateSchema, (Role.OFFICE_STAFF,), lambda case_id, p: c.Escalate(
+    case_id, p["level"], p["reason"], p["doc_number"], p["measure"], p["target"], p["expected_version"]),
+    "Record 催办/预警/约谈/通报/问责 with reason and document number (office staff)")
+_case_action("commendations", CommendSchema, (Role.OFFICE_STAFF,), lambda case_id, p: c.Commend(
+    case_id, p["reason"], p["doc_number"], p["expected_version"]),
+    "Commend the unit (表彰; office staff)")
+
+
+def _case_or_404(case_id: str) -> CaseView:
+    row = CaseView.objects(id=case_id).first()
+    if row is None:
+        raise NotFound(f"case {case_id} not found", f"整改事项 {case_id} 不存在")
+    return row
+
+
+def _with_light(row: CaseView) -> CaseView:
+    """Attach today's traffic light (it depends on the date, so it is computed on read, not stored)."""
+    deps = current_context().dependencies
+    policy = deps["policies"].for_office(row.issuer_unit)
+    try:
+        row.light = case_light(row.status, row.deadline, deps["clock"].today(), policy.yellow_within_working_days)
+    except CalendarOutOfRange:
+        row.light = None  # the yellow window reaches past the official calendar: unknown, not guessed
+    return row
 
 
 def create_app():

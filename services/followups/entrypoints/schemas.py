@@ -1,20 +1,113 @@
-"""The followups API contract."""
-from marshmallow import Schema, fields
+"""The followups API contract: marshmallow schemas for every request and response."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from shared.deadlines import Light
+from services.followups.domain.model import ACCOUNTABILITY_MEASURES, CaseStatus, EscalationLevel
+
+TEXT = validate.Length(min=1, max=4000)
+SHORT = validate.Length(min=1, max=200)
+EVIDENCE = fields.List(fields.String(validate=TEXT), load_default=list, validate=validate.Length(max=50),
+                       metadata={"description": "descriptions of the evidence (佐证材料)"})
+EXPECTED_VERSION = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
+                                  metadata={"description": "the case version the caller saw; 409 if it changed since"})
 
 
-class CaseSchema(Schema):  # 整改事项
+class SubmitPlanSchema(Schema):  # 整改方案
+    plan = fields.String(required=True, validate=TEXT)
+    measures = fields.List(fields.String(validate=TEXT), load_default=list, validate=validate.Length(max=50))
+    planned_completion = fields.Date(load_default=None, allow_none=True)
+    expected_version = EXPECTED_VERSION
+
+
+class ReportSchema(Schema):  # 整改进展 / 整改报告
+    summary = fields.String(required=True, validate=TEXT)
+    evidence = EVIDENCE
+    expected_version = EXPECTED_VERSION
+
+
+class ReinspectSchema(Schema):  # 复查
+    passed = fields.Boolean(required=True)
+    findings = fields.String(required=True, validate=TEXT)
+    expected_version = EXPECTED_VERSION
+
+
+class CloseSchema(Schema):  # 销号
+    expected_version = EXPECTED_VERSION
+
+
+class ExtendDeadlineSchema(Schema):  # 延期
+    new_deadline = fields.Date(required=True)
+    reason = fields.String(required=True, validate=TEXT)
+    approver = fields.String(required=True, validate=SHORT, metadata={"description": "批准人"})
+    expected_version = EXPECTED_VERSION
+
+
+class EscalateSchema(Schema):  # 催办 / 预警 / 约谈 / 通报 / 问责
+    level = fields.String(required=True, validate=validate.OneOf(EscalationLevel.LADDER))
+    reason = fields.String(required=True, validate=TEXT)
+    doc_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    measure = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        sorted({m for measures in ACCOUNTABILITY_MEASURES.values() for m in measures})))
+    target = fields.String(load_default="unit", validate=validate.OneOf(tuple(ACCOUNTABILITY_MEASURES)))
+    expected_version = EXPECTED_VERSION
+
+
+class CommendSchema(Schema):  # 表彰
+    reason = fields.String(required=True, validate=TEXT)
+    doc_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    expected_version = EXPECTED_VERSION
+
+
+class CaseSchema(Schema):  # 整改事项（整改台账的一行）
     id = fields.String()
     notice_id = fields.String()
     problem_id = fields.String()
     description = fields.String()
+    requirement = fields.String()
     responsible_unit = fields.String()
+    responsible_person = fields.String(allow_none=True)
+    area = fields.String(allow_none=True)
+    issuer_unit = fields.String(allow_none=True)
+    notice_title = fields.String(allow_none=True)
+    notice_kind = fields.String(allow_none=True)
+    doc_number = fields.String(allow_none=True)
+    listed = fields.Boolean()
+    related_task_ids = fields.List(fields.String())
     deadline = fields.String(allow_none=True)
+    original_deadline = fields.String(allow_none=True)
     status = fields.String()
+    status_zh = fields.Function(lambda row: CaseStatus.LABELS_ZH.get(row.status))
+    light = fields.String(allow_none=True, metadata={"description": "green / yellow / red; null once ended"})
+    plan = fields.String(allow_none=True)
+    measures = fields.List(fields.String())
+    planned_completion = fields.String(allow_none=True)
+    progress = fields.List(fields.Dict())
+    reported_on = fields.String(allow_none=True)
+    reinspection_due = fields.String(allow_none=True)
+    findings = fields.String(allow_none=True)
+    closed_on = fields.String(allow_none=True)
+    on_time = fields.Boolean(allow_none=True)
+    overdue = fields.Boolean()
+    escalation_level = fields.String(allow_none=True)
+    escalations = fields.List(fields.Dict())
+    extensions = fields.List(fields.Dict())
+    commendations = fields.List(fields.Dict())
     opened_at = fields.DateTime()
+    updated_at = fields.DateTime()
     version = fields.Integer()
 
 
 class CaseQuerySchema(Schema):
     notice_id = fields.String()
     unit = fields.String(metadata={"description": "responsible unit (责任单位)"})
-    status = fields.String()
+    area = fields.String(metadata={"description": "领域"})
+    status = fields.String(validate=validate.OneOf(CaseStatus.ALL))
+    light = fields.String(validate=validate.OneOf((Light.GREEN, Light.YELLOW, Light.RED)))
+    overdue = fields.Boolean(metadata={"description": "a RectificationOverdue stands for the current deadline"})
+    task_id = fields.String(metadata={"description": "cases of notices related to this task"})
+    listed = fields.Boolean(metadata={"description": "挂牌督办 only"})
+    escalation_level = fields.String(validate=validate.OneOf(EscalationLevel.LADDER))
+    deadline_from = fields.Date()
+    deadline_to = fields.Date()

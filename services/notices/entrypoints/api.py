@@ -1,56 +1,113 @@
 """HTTP API of the notices service: schema in, command to the bus, schema out."""
 from __future__ import annotations
 
-from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.auth import Role
+from shared.auth import Role, read_scope, require_read_scope
 from shared.errors import NotFound
-from shared.web import allow, command_context, create_service_app, current_context, paginate
+from shared.web import allow, command_context, create_service_app, current_actor, current_context, paginate
 from services.notices.adapters.read_models import NoticeView
 from services.notices.bootstrap import bootstrap
-from services.notices.domain.commands import IssueNotice, ProblemInput
-from services.notices.entrypoints.schemas import IssueNoticeSchema, NoticeQuerySchema, NoticeSchema
+from services.notices.domain import commands as c
+from services.notices.entrypoints.schemas import (
+    IssueDraftSchema,
+    NoticeContentSchema,
+    NoticeQuerySchema,
+    NoticeSchema,
+    SignSchema,
+    WithdrawSchema,
+)
 
 blp = Blueprint("notices", __name__, url_prefix="/notices", description="督办通知 supervision notices")
 
 
-@blp.route("")
-class Notices(MethodView):
-    @blp.arguments(NoticeQuerySchema, location="query")
-    @blp.response(200, NoticeSchema(many=True))
-    @blp.paginate()
-    def get(self, query, pagination_parameters):
-        """List notices (newest first)."""
-        notices = NoticeView.objects
-        if "status" in query:
-            notices = notices.filter(status=query["status"])
-        if "unit" in query:
-            notices = notices.filter(target_units=query["unit"])
-        return paginate(notices, pagination_parameters, "-issued_at")
-
-    @allow(Role.OFFICE_STAFF)
-    @blp.arguments(IssueNoticeSchema)
-    @blp.response(201, NoticeSchema)
-    def post(self, payload):
-        """Issue a notice with its problem list (office staff)."""
-        command = IssueNotice(
-            kind=payload["kind"], title=payload["title"], issuer_unit=payload["issuer_unit"],
-            target_units=tuple(payload["target_units"]),
-            problems=tuple(ProblemInput(**p) for p in payload["problems"]),
-            doc_number=payload["doc_number"], related_task_ids=tuple(payload["related_task_ids"]),
-            listed=payload["listed"],
-        )
-        notice_id = current_context().bus.handle(command, command_context())
-        return _notice_or_404(notice_id)
+@blp.route("", methods=["GET"])
+@blp.arguments(NoticeQuerySchema, location="query")
+@blp.response(200, NoticeSchema(many=True))
+@blp.paginate()
+def list_notices(query, pagination_parameters):
+    """List notices (newest first), filtered by status, unit, kind, task, 挂牌督办 or issue date."""
+    notices = NoticeView.objects
+    scope = read_scope(current_actor())
+    if scope is not None:
+        notices = notices.filter(target_units=scope)
+    for name, field in (("status", "status"), ("unit", "target_units"), ("kind", "kind"), ("issuer_unit", "issuer_unit"),
+                        ("task_id", "related_task_ids"), ("listed", "listed"), ("sign_overdue", "sign_overdue")):
+        if name in query:
+            notices = notices.filter(**{field: query[name]})
+    if "issued_from" in query:
+        notices = notices.filter(issued_on__gte=query["issued_from"].isoformat())
+    if "issued_to" in query:
+        notices = notices.filter(issued_on__lte=query["issued_to"].isoformat())
+    return paginate(notices, pagination_parameters, "-created_at")
 
 
-@blp.route("/<notice_id>")
-class NoticeById(MethodView):
-    @blp.response(200, NoticeSchema)
-    def get(self, notice_id):
-        """One notice with its problem list."""
-        return _notice_or_404(notice_id)
+@blp.route("", methods=["POST"])
+@allow(Role.OFFICE_STAFF)
+@blp.arguments(NoticeContentSchema)
+@blp.response(201, NoticeSchema)
+def issue_notice(payload):
+    """Issue a notice with its problem list; deadlines are fixed from today (office staff)."""
+    return _handled(c.IssueNotice(content=_content(payload)))
+
+
+@blp.route("/drafts", methods=["POST"])
+@allow(Role.OFFICE_STAFF)
+@blp.arguments(NoticeContentSchema)
+@blp.response(201, NoticeSchema)
+def draft_notice(payload):
+    """Save a notice as a draft, to issue later (office staff)."""
+    return _handled(c.DraftNotice(content=_content(payload)))
+
+
+@blp.route("/<notice_id>", methods=["GET"])
+@blp.response(200, NoticeSchema)
+def get_notice(notice_id):
+    """One notice with its problem list, signatures and closures."""
+    row = _notice_or_404(notice_id)
+    require_read_scope(current_actor(), *row.target_units)
+    return row
+
+
+@blp.route("/<notice_id>/issue", methods=["POST"])
+@allow(Role.OFFICE_STAFF)
+@blp.arguments(IssueDraftSchema)
+@blp.response(200, NoticeSchema)
+def issue_draft(payload, notice_id):
+    """Issue a saved draft (office staff)."""
+    return _handled(c.IssueDraft(notice_id, payload["expected_version"]))
+
+
+@blp.route("/<notice_id>/signature", methods=["POST"])
+@allow(Role.UNIT_HANDLER)
+@blp.arguments(SignSchema)
+@blp.response(200, NoticeSchema)
+def sign_notice(payload, notice_id):
+    """Sign for the notice on behalf of the caller's own unit (签收; a target unit's handler)."""
+    return _handled(c.SignNotice(notice_id, payload["expected_version"]))
+
+
+@blp.route("/<notice_id>/withdrawal", methods=["POST"])
+@allow(Role.OFFICE_STAFF)
+@blp.arguments(WithdrawSchema)
+@blp.response(200, NoticeSchema)
+def withdraw_notice(payload, notice_id):
+    """Withdraw a draft or an issued notice with a reason; its open cases end with it (office staff)."""
+    return _handled(c.WithdrawNotice(notice_id, payload["reason"], payload["expected_version"]))
+
+
+def _content(payload: dict) -> c.NoticeContent:
+    return c.NoticeContent(
+        kind=payload["kind"], title=payload["title"], issuer_unit=payload["issuer_unit"],
+        target_units=tuple(payload["target_units"]), problems=tuple(c.ProblemInput(**p) for p in payload["problems"]),
+        doc_number=payload["doc_number"], related_task_ids=tuple(payload["related_task_ids"]), listed=payload["listed"],
+        copied_units=tuple(payload["copied_units"]), sign_for_deadline=payload["sign_for_deadline"],
+        issued_on=payload["issued_on"],
+    )
+
+
+def _handled(command) -> NoticeView:
+    return _notice_or_404(current_context().bus.handle(command, command_context()))
 
 
 def _notice_or_404(notice_id: str) -> NoticeView:

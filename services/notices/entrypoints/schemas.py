@@ -1,29 +1,63 @@
 """The notices API contract: marshmallow schemas for every request and response."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.notices.domain.model import NOTICE_KINDS
+from shared.deadlines import DayKind
+from services.notices.domain.model import NOTICE_KINDS, NoticeStatus
 
 UNIT = fields.String(validate=validate.Length(min=1, max=200))
+EXPECTED_VERSION = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
+                                  metadata={"description": "the notice version the caller saw; 409 if it changed since"})
 
 
 class ProblemInSchema(Schema):  # 问题清单中的一项
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     requirement = fields.String(load_default="", validate=validate.Length(max=4000))
     responsible_unit = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    deadline = fields.Date(load_default=None, allow_none=True)
+    responsible_person = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    area = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
+                         metadata={"description": "领域, e.g. 校园安全"})
+    deadline = fields.Date(load_default=None, allow_none=True, metadata={"description": "整改时限 as a date"})
+    deadline_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=3650),
+                                   metadata={"description": "整改时限 as days from the issue date"})
+    deadline_kind = fields.String(load_default=DayKind.CALENDAR, validate=validate.OneOf((DayKind.CALENDAR, DayKind.WORKING)),
+                                  metadata={"description": "calendar (自然日) or working (工作日) days"})
+
+    @validates_schema
+    def _one_deadline(self, data, **_):
+        if data.get("deadline") is not None and data.get("deadline_days") is not None:
+            raise ValidationError("give a deadline date or deadline_days, not both / 整改时限请填写日期或天数之一", "deadline")
 
 
-class IssueNoticeSchema(Schema):  # 下发督办通知
+class NoticeContentSchema(Schema):  # 督办通知
     kind = fields.String(required=True, validate=validate.OneOf(NOTICE_KINDS))
     title = fields.String(required=True, validate=validate.Length(min=1, max=500))
     doc_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     issuer_unit = fields.String(required=True, validate=validate.Length(min=1, max=200))
     target_units = fields.List(UNIT, required=True, validate=validate.Length(min=1, max=200))
-    problems = fields.List(fields.Nested(ProblemInSchema), required=True, validate=validate.Length(min=1, max=500))
+    copied_units = fields.List(UNIT, load_default=list, validate=validate.Length(max=200))
+    problems = fields.List(fields.Nested(ProblemInSchema), required=True, validate=validate.Length(max=500),
+                           metadata={"description": "问题清单; may be empty only for a 工作提示函"})
     related_task_ids = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
-    listed = fields.Boolean(load_default=False)
+    listed = fields.Boolean(load_default=False, metadata={"description": "挂牌督办"})
+    sign_for_deadline = fields.Date(load_default=None, allow_none=True,
+                                    metadata={"description": "签收时限; default from the office's policy"})
+    issued_on = fields.Date(load_default=None, allow_none=True,
+                            metadata={"description": "补录: the date a paper notice was issued (not in the future)"})
+
+
+class SignSchema(Schema):  # 签收
+    expected_version = EXPECTED_VERSION
+
+
+class IssueDraftSchema(Schema):
+    expected_version = EXPECTED_VERSION
+
+
+class WithdrawSchema(Schema):  # 撤回
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    expected_version = EXPECTED_VERSION
 
 
 class ProblemSchema(Schema):
@@ -31,7 +65,10 @@ class ProblemSchema(Schema):
     description = fields.String()
     requirement = fields.String()
     responsible_unit = fields.String()
+    responsible_person = fields.String(allow_none=True)
+    area = fields.String(allow_none=True)
     deadline = fields.String(allow_none=True)
+    deadline_rule = fields.Dict(allow_none=True)
 
 
 class NoticeSchema(Schema):  # 督办通知
@@ -41,14 +78,33 @@ class NoticeSchema(Schema):  # 督办通知
     doc_number = fields.String(allow_none=True)
     issuer_unit = fields.String()
     target_units = fields.List(fields.String())
+    copied_units = fields.List(fields.String())
     related_task_ids = fields.List(fields.String())
     problems = fields.List(fields.Nested(ProblemSchema))
     listed = fields.Boolean()
     status = fields.String()
-    issued_at = fields.DateTime()
+    status_zh = fields.Function(lambda row: NoticeStatus.LABELS_ZH.get(row.status))
+    issued_on = fields.String(allow_none=True)
+    sign_for_deadline = fields.String(allow_none=True)
+    signatures = fields.List(fields.Dict())
+    signed_units = fields.List(fields.String())
+    sign_overdue = fields.Boolean()
+    closed_problem_ids = fields.List(fields.String())
+    cleared_on = fields.String(allow_none=True)
+    withdrawn_reason = fields.String(allow_none=True)
+    draft = fields.Dict(allow_none=True)
+    issued_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime(allow_none=True)
     version = fields.Integer()
 
 
 class NoticeQuerySchema(Schema):
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(NoticeStatus.ALL))
     unit = fields.String(metadata={"description": "a target unit"})
+    kind = fields.String(validate=validate.OneOf(NOTICE_KINDS))
+    issuer_unit = fields.String()
+    task_id = fields.String(metadata={"description": "notices related to this task"})
+    listed = fields.Boolean(metadata={"description": "挂牌督办 only"})
+    sign_overdue = fields.Boolean(metadata={"description": "not signed for by the sign-for deadline"})
+    issued_from = fields.Date()
+    issued_to = fields.Date()

@@ -12,6 +12,8 @@ class TaskInput:  # 督导任务（来自工作要点的一项工作措施）
     lead_unit: str | None = None
     partner_units: tuple[str, ...] = ()
     due_date: date | None = None
+    category: str | None = None  # 督政 / 督学 / 评估监测
+    targets: tuple[str, ...] = ()  # quantitative targets
 
 
 @dataclass(frozen=True)
@@ -34,3 +36,47 @@ class RecordPlan:  # 录入工作要点及其任务
     issuer: str | None = None
     doc_number: str | None = None
     plan_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordTaskProgress:  # 报告任务进展
+    task_id: str
+    summary: str
+    percent: int | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class CompleteTask:  # 任务完成
+    task_id: str
+    summary: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class CancelTask:  # 取消任务
+    task_id: str
+    reason: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class LinkNotice:  # reaction: a notice was issued about this task
+    task_id: str
+    notice_id: str
+    matter_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnlinkWithdrawnNotice:  # reaction: that notice was withdrawn
+    task_id: str
+    notice_id: str
+
+
+@dataclass(frozen=True)
+class RecordMatterClosed:  # reaction: one of its matters was closed (销号)
+    task_id: str
+    notice_id: str
+    matter_id: str
+    closed_on: str
+    on_time: bool = True

@@ -4,9 +4,19 @@ from __future__ import annotations
 from datetime import date
 
 from shared.aggregate import Aggregate
-from shared.errors import IllegalTransition, InvalidInput
+from shared.errors import IllegalTransition, InvalidInput, require_text
 from services.tasks.domain.commands import TaskInput
-from services.tasks.domain.events import PlanImported, PlanRecorded, TaskCreated
+from services.tasks.domain.events import (
+    PlanImported,
+    PlanRecorded,
+    TaskCancelled,
+    TaskCompleted,
+    TaskCreated,
+    TaskMatterClosed,
+    TaskNoticeLinked,
+    TaskNoticeWithdrawn,
+    TaskProgressRecorded,
+)
 
 
 def task_id_for(plan_id: str, index: int) -> str:
@@ -51,6 +61,20 @@ class WorkPlan(Aggregate):  # 工作要点
             self.task_ids = list(event.task_ids)
 
 
+TASK_CATEGORIES = ("督政", "督学", "评估监测")
+
+
+class TaskStatus:
+    PLANNED = "planned"  # 未开始
+    IN_PROGRESS = "in_progress"  # 推进中
+    DONE = "done"  # 已完成
+    CANCELLED = "cancelled"  # 已取消
+
+    LABELS_ZH = {PLANNED: "未开始", IN_PROGRESS: "推进中", DONE: "已完成", CANCELLED: "已取消"}
+    ALL = tuple(LABELS_ZH)
+    OPEN = (PLANNED, IN_PROGRESS)
+
+
 class Task(Aggregate):  # 督导任务
     stream_type = "task"
 
@@ -58,18 +82,96 @@ class Task(Aggregate):  # 督导任务
         super().__init__(stream_id)
         self.plan_id: str | None = None
         self.status: str | None = None
+        self.lead_unit: str | None = None
+        self.linked_notices: dict[str, list[str]] = {}  # notice id -> its matters
+        self.withdrawn_notices: set[str] = set()
+        self.closed_matters: set[str] = set()
 
     def create(self, *, plan_id: str, task: TaskInput) -> None:
         """Create the task; creating an existing one changes nothing (resumable plan recording)."""
         if self.exists:
             return
+        if task.category is not None and task.category not in TASK_CATEGORIES:
+            raise InvalidInput(f"unknown task category {task.category!r}", f"未知的任务类别：{task.category}",
+                               field="category")
         due = task.due_date.isoformat() if isinstance(task.due_date, date) else task.due_date
         self._record(TaskCreated(
             task_id=self.id, plan_id=plan_id, number=task.number, text=task.text, lead_unit=task.lead_unit,
-            partner_units=list(task.partner_units), due_date=due,
+            partner_units=list(task.partner_units), due_date=due, category=task.category, targets=list(task.targets),
         ))
 
+    # -- progress by the lead unit or the office --------------------------------------------------
+
+    def record_progress(self, *, summary: str, percent: int | None) -> None:
+        self._require_open("record progress", "报告进展")
+        require_text(summary, "summary", "进展情况")
+        if percent is not None and not 0 <= percent <= 100:
+            raise InvalidInput("percent must be between 0 and 100", "完成比例应在 0 到 100 之间", field="percent")
+        self._record(TaskProgressRecorded(task_id=self.id, summary=summary, percent=percent))
+
+    def complete(self, *, summary: str) -> None:
+        self._require_open("complete it", "标记完成")
+        require_text(summary, "summary", "完成情况")
+        self._record(TaskCompleted(task_id=self.id, summary=summary))
+
+    def cancel(self, *, reason: str) -> None:
+        self._require_open("cancel it", "取消")
+        require_text(reason, "reason", "取消理由")
+        self._record(TaskCancelled(task_id=self.id, reason=reason))
+
+    # -- what other services report (idempotent: redeliveries add nothing) --------------------------
+
+    def link_notice(self, *, notice_id: str, matter_ids: list[str]) -> None:
+        if notice_id not in self.linked_notices:
+            self._record(TaskNoticeLinked(task_id=self.id, notice_id=notice_id, matter_ids=list(matter_ids)))
+
+    def unlink_withdrawn_notice(self, *, notice_id: str) -> None:
+        if notice_id in self.linked_notices and notice_id not in self.withdrawn_notices:
+            self._record(TaskNoticeWithdrawn(task_id=self.id, notice_id=notice_id))
+
+    def record_matter_closed(self, *, notice_id: str, matter_id: str, closed_on: str, on_time: bool) -> None:
+        if matter_id not in self.closed_matters:
+            self._record(TaskMatterClosed(task_id=self.id, notice_id=notice_id, matter_id=matter_id,
+                                          closed_on=closed_on, on_time=on_time))
+
+    @property
+    def counts(self) -> dict:
+        """Notices issued about the task, matters supervised and closed, and the completion rate."""
+        return task_counts(self.linked_notices, self.withdrawn_notices, self.closed_matters)
+
     def apply(self, event) -> None:
-        if isinstance(event, TaskCreated):
-            self.plan_id = event.plan_id
-            self.status = "planned"
+        match event:
+            case TaskCreated():
+                self.plan_id, self.lead_unit = event.plan_id, event.lead_unit
+                self.status = TaskStatus.PLANNED
+            case TaskProgressRecorded():
+                self.status = TaskStatus.IN_PROGRESS
+            case TaskCompleted():
+                self.status = TaskStatus.DONE
+            case TaskCancelled():
+                self.status = TaskStatus.CANCELLED
+            case TaskNoticeLinked():
+                self.linked_notices[event.notice_id] = list(event.matter_ids)
+            case TaskNoticeWithdrawn():
+                self.withdrawn_notices.add(event.notice_id)
+            case TaskMatterClosed():
+                self.closed_matters.add(event.matter_id)
+
+    def _require_open(self, action_en: str, action_zh: str) -> None:
+        if self.status not in TaskStatus.OPEN:
+            label = TaskStatus.LABELS_ZH.get(self.status, self.status)
+            raise IllegalTransition(f"cannot {action_en}: task {self.id} is {self.status}",
+                                    f"督导任务当前状态为“{label}”，不能{action_zh}", status=self.status)
+
+
+def task_counts(linked: dict[str, list[str]], withdrawn: set[str], closed: set[str]) -> dict:
+    live = {notice: matters for notice, matters in linked.items() if notice not in withdrawn}
+    supervised = {m for matters in live.values() for m in matters}
+    done = supervised & closed
+    return {
+        "notices_issued": len(live),
+        "matters_supervised": len(supervised),
+        "matters_closed": len(done),
+        "completion_rate": round(len(done) / len(supervised), 4) if supervised else None,
+    }
+

@@ -11,7 +11,7 @@ from shared.errors import InvalidInput, NotFound
 from shared.web import allow, command_context, create_service_app, current_context, paginate
 from services.tasks.adapters.read_models import PlanView, TaskView
 from services.tasks.bootstrap import bootstrap
-from services.tasks.domain.commands import ImportPlan, RecordPlan, TaskInput
+from services.tasks.domain.commands import CancelTask, CompleteTask, ImportPlan, RecordPlan, RecordTaskProgress, TaskInput
 from services.tasks.entrypoints.schemas import (
     ImportPlanSchema,
     PlanPreviewSchema,
@@ -19,6 +19,8 @@ from services.tasks.entrypoints.schemas import (
     PreviewFileSchema,
     PreviewTextSchema,
     RecordPlanSchema,
+    TaskOutcomeSchema,
+    TaskProgressSchema,
     TaskQuerySchema,
     TaskSchema,
 )
@@ -102,7 +104,8 @@ def _preview(data: bytes, field: str) -> dict:
 
 def _task_inputs(tasks: list[dict]) -> tuple[TaskInput, ...]:
     return tuple(TaskInput(number=t["number"], text=t["text"], lead_unit=t["lead_unit"],
-                           partner_units=tuple(t["partner_units"]), due_date=t["due_date"]) for t in tasks)
+                           partner_units=tuple(t["partner_units"]), due_date=t["due_date"],
+                           category=t.get("category"), targets=tuple(t.get("targets", ()))) for t in tasks)
 
 
 @plans.route("/<plan_id>")
@@ -119,9 +122,46 @@ class Tasks(MethodView):
     @tasks.response(200, TaskSchema(many=True))
     @tasks.paginate()
     def get(self, query, pagination_parameters):
-        """List tasks, by plan or lead unit."""
+        """List tasks, by plan, lead unit, status or category, each with its notice counts and completion rate."""
         found = TaskView.objects(**query)
-        return paginate(found, pagination_parameters, "id")
+        return paginate(found, pagination_parameters, "plan_id", "id")
+
+
+@tasks.route("/<task_id>", methods=["GET"])
+@tasks.response(200, TaskSchema)
+def get_task(task_id):
+    """One task with its progress records and counts."""
+    return _task_or_404(task_id)
+
+
+def _task_action(path: str, schema, make_command, doc: str):
+    """Register ``POST /tasks/<id>/<path>`` for office staff and the lead unit's handler."""
+
+    @tasks.route(f"/<task_id>/{path}", methods=["POST"], endpoint=f"task_{path}")
+    @allow(Role.OFFICE_STAFF, Role.UNIT_HANDLER)
+    @tasks.arguments(schema)
+    @tasks.response(200, TaskSchema)
+    @tasks.doc(summary=doc)
+    def action(payload, task_id):
+        current_context().bus.handle(make_command(task_id, payload), command_context())
+        return _task_or_404(task_id)
+
+    return action
+
+
+_task_action("progress", TaskProgressSchema, lambda task_id, p: RecordTaskProgress(
+    task_id, p["summary"], p["percent"], p["expected_version"]), "Record progress on a task (任务进展)")
+_task_action("completion", TaskOutcomeSchema, lambda task_id, p: CompleteTask(
+    task_id, p["summary"], p["expected_version"]), "Mark a task done (任务完成)")
+_task_action("cancellation", TaskOutcomeSchema, lambda task_id, p: CancelTask(
+    task_id, p["summary"], p["expected_version"]), "Cancel a task with the reason as summary (取消任务)")
+
+
+def _task_or_404(task_id: str) -> TaskView:
+    task = TaskView.objects(id=task_id).first()
+    if task is None:
+        raise NotFound(f"task {task_id} not found", f"督导任务 {task_id} 不存在")
+    return task
 
 
 def _plan_or_404(plan_id: str) -> PlanView:

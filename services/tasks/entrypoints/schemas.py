@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from services.tasks.domain.model import TASK_CATEGORIES, TaskStatus
+
 
 class TaskInSchema(Schema):  # 督导任务
     number = fields.String(required=True, validate=validate.Length(min=1, max=40))
@@ -11,6 +13,9 @@ class TaskInSchema(Schema):  # 督导任务
     lead_unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     partner_units = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
     due_date = fields.Date(load_default=None, allow_none=True)
+    category = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(TASK_CATEGORIES),
+                             metadata={"description": "督政 / 督学 / 评估监测"})
+    targets = fields.List(fields.String(validate=validate.Length(min=1, max=500)), load_default=list)
 
 
 class RecordPlanSchema(Schema):  # 工作要点
@@ -21,16 +26,41 @@ class RecordPlanSchema(Schema):  # 工作要点
     tasks = fields.List(fields.Nested(TaskInSchema), required=True, validate=validate.Length(min=1, max=1000))
 
 
-class TaskSchema(Schema):
+class TaskCountsSchema(Schema):
+    notices_issued = fields.Integer()
+    matters_supervised = fields.Integer()
+    matters_closed = fields.Integer()
+    completion_rate = fields.Float(allow_none=True)
+
+
+class TaskSchema(Schema):  # 督导任务
     id = fields.String()
     plan_id = fields.String()
     number = fields.String()
     text = fields.String()
+    category = fields.String(allow_none=True)
+    targets = fields.List(fields.String())
     lead_unit = fields.String(allow_none=True)
     partner_units = fields.List(fields.String())
     due_date = fields.String(allow_none=True)
     status = fields.String()
+    status_zh = fields.Function(lambda row: TaskStatus.LABELS_ZH.get(row.status))
+    progress = fields.List(fields.Dict())
+    outcome = fields.String(allow_none=True)
+    counts = fields.Nested(TaskCountsSchema, metadata={"description": "notices, matters supervised/closed, rate"})
+    updated_at = fields.DateTime(allow_none=True)
     version = fields.Integer()
+
+
+class TaskProgressSchema(Schema):  # 任务进展
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    percent = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100))
+    expected_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+
+
+class TaskOutcomeSchema(Schema):  # 完成情况 / 取消理由
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    expected_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
 class PlanSchema(Schema):
@@ -49,6 +79,8 @@ class PlanSchema(Schema):
 class TaskQuerySchema(Schema):
     plan_id = fields.String()
     lead_unit = fields.String()
+    status = fields.String(validate=validate.OneOf(TaskStatus.ALL))
+    category = fields.String(validate=validate.OneOf(TASK_CATEGORIES))
 
 
 class PreviewTextSchema(Schema):  # 粘贴公文文本

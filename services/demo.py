@@ -1,0 +1,245 @@
+"""A realistic demo year, loaded through the public HTTP commands so that every demo fact is an event.
+
+Modelled on the Bazhong city office's 2020 report: 39 notices and prompt letters (督办通知及工作提示函),
+21 problems in 7 areas across 5 districts and the member departments, 18 of them closed (销号), the rest
+open with some overdue and escalated. Every POST carries a fixed Idempotency-Key, so loading twice adds
+nothing: the second run gets the first answers back.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Callable
+
+from shared.auth import Role, issue_token
+from shared.clock import SystemClock
+from services.api_client import ApiClient, ApiError
+
+OFFICE = "巴中市人民政府教育督导委员会办公室"
+DISTRICTS = ("巴州区", "恩阳区", "通江县", "南江县", "平昌县")
+BUREAUS = tuple(f"{d}教育局" for d in DISTRICTS)
+FINANCE, HR = "巴中市财政局", "巴中市人力资源和社会保障局"
+AREAS = ("校园安全", "食品安全", "控辍保学", "教师待遇保障", "教育经费投入", "办学条件改善", "课后服务与双减")
+
+PLAN_TASKS = [  # (number, text, lead unit, partners, category, targets)
+    ("1", "开展校园安全专项督导，消除校舍、消防、交通等安全隐患", "巴中市教育局", ["巴中市应急管理局"], "督政", []),
+    ("2", "开展学校食堂食品安全专项检查", "巴中市教育局", ["巴中市市场监督管理局"], "督学", []),
+    ("3", "落实控辍保学“七长”责任制，义务教育巩固率达到95%及以上", "巴中市教育局", [], "督政", ["巩固率达到95%及以上"]),
+    ("4", "督促落实义务教育教师平均工资收入水平不低于当地公务员", "巴中市人力资源和社会保障局", [FINANCE], "督政", []),
+    ("5", "督促落实“两个只增不减”，按时足额拨付教育经费", FINANCE, [], "督政", []),
+    ("6", "推进义务教育薄弱环节改善与能力提升，消除大班额", "巴中市教育局", ["巴中市发展和改革委员会"], "评估监测", ["消除56人以上大班额"]),
+    ("7", "开展课后服务和“双减”落实情况专项督导", "巴中市教育局", [], "督学", []),
+]
+
+
+@dataclass(frozen=True)
+class DemoProblem:
+    area: int  # index into AREAS (and the plan task of that area)
+    unit: str
+    description: str
+    requirement: str
+    deadline: date
+    fate: str  # closed | closed_after_failed_reinspection | closed_after_extension | closed_late | overdue_interview
+    #            | overdue_circulation | due_soon
+    person: str | None = None
+
+
+def _problems(today: date) -> list[list[DemoProblem]]:
+    """21 problems grouped into the 14 notices that carry them; deadlines are relative to the run date."""
+    end = date(today.year, 12, 31)
+    p = DemoProblem
+    return [
+        [p(0, BUREAUS[0], "部分学校消防通道被占用，消防设施过期", "立即清理通道，更换过期设施", end, "closed", "王明"),
+         p(0, BUREAUS[1], "两所学校围墙存在倒塌隐患", "限期加固并设置警示", end, "closed_after_failed_reinspection", "李强")],
+        [p(1, BUREAUS[2], "部分学校食堂从业人员健康证过期", "全部更新健康证并建立台账", end, "closed"),
+         p(1, BUREAUS[3], "食堂食材采购索证索票不全", "完善索证索票制度", end, "closed")],
+        [p(2, BUREAUS[4], "疑似辍学学生劝返台账不完整", "逐一核实并劝返复学", end, "closed", "陈刚")],
+        [p(3, HR, "乡村教师生活补助发放不及时", "按月足额发放并补发欠款", end, "closed")],
+        [p(4, FINANCE, "生均公用经费拨付滞后", "按季度足额拨付", end, "closed_after_extension")],
+        [p(5, BUREAUS[0], "城区学校存在56人以上大班额", "制定消除大班额方案并实施", end, "closed"),
+         p(5, BUREAUS[2], "部分村小D级危房尚未拆除", "限期拆除并复垦", end, "closed")],
+        [p(6, BUREAUS[1], "课后服务收费不规范", "清退违规收费，规范服务", end, "closed"),
+         p(6, BUREAUS[3], "校外培训机构隐形变异问题", "联合执法，逐一整改", end, "closed")],
+        [p(0, BUREAUS[4], "校车驾驶员资质审核不严", "全面复核驾驶员资质", end, "closed"),
+         p(0, BUREAUS[3], "寄宿制学校夜间值守制度不落实", "落实值班值守制度", end, "closed")],
+        [p(2, BUREAUS[0], "控辍保学联控联保机制运行不畅", "健全“七长”责任制", end, "closed"),
+         p(2, BUREAUS[2], "适龄残疾儿童送教上门不到位", "完善送教上门台账", end, "closed")],
+        [p(4, BUREAUS[1], "教育附加费未足额用于教育", "足额安排教育附加费", today - timedelta(days=40), "closed_late")],
+        [p(5, BUREAUS[4], "学校运动场地不达标", "纳入年度改薄项目实施", end, "closed")],
+        [p(6, BUREAUS[2], "课后服务覆盖率偏低", "课后服务实现全覆盖", end, "closed")],
+        [p(3, BUREAUS[3], "教师周转宿舍建设进度滞后", "加快建设进度", today - timedelta(days=24), "overdue_interview", "赵伟"),
+         p(1, BUREAUS[4], "学校食堂“明厨亮灶”未全覆盖", "年内实现全覆盖", today - timedelta(days=13), "overdue_circulation")],
+        [p(5, BUREAUS[0], "部分学校教学仪器设备配备不足", "按标准补齐设备", today + timedelta(days=2), "due_soon")],
+    ]
+
+
+NOTICE_KINDS = ["督办通知", "督办通知", "督办函", "督办通知", "督办函", "督办通知", "督办通知", "督办通知", "督办函",
+                "督办函", "督办通知", "紧急通知", "预警通知", "督办通知"]
+PROMPT_LETTER_TOPICS = ["春季开学安全工作", "防溺水安全教育", "汛期校园安全", "秋季学期开学准备", "食品安全排查",
+                        "控辍保学春季劝返", "教师资格定期注册", "学生资助政策落实", "校园欺凌防治", "寒假安全教育",
+                        "高考期间校园安全", "义务教育招生入学", "校外培训监管", "课后服务经费保障", "学校卫生防疫",
+                        "冬季取暖安全", "交通安全宣传月", "心理健康教育", "劳动教育实施", "教育收费公示",
+                        "校舍安全排查", "营养改善计划", "教师减负清单", "作业管理规定", "体质健康监测"]
+
+
+def _key(name: str) -> str:
+    """Idempotency keys are printable ASCII: a digest of the step's (Chinese-bearing) name."""
+    return "demo-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+
+
+class DemoLoader:
+    """Drives the services' public APIs as the office, the inspector and each unit's handler would."""
+
+    def __init__(self, urls: dict[str, str], secret: str, say: Callable[[str], None] = print, today: date | None = None):
+        self.urls, self.secret, self.say = urls, secret, say
+        self.today = today or SystemClock().today()
+        self.office = self._client("notices", Role.OFFICE_STAFF, OFFICE, "demo.office")
+
+    def _token(self, role: str, unit: str | None, user: str) -> str:
+        return issue_token(self.secret, user, role, unit, name=user, ttl=timedelta(hours=2))
+
+    def _client(self, service: str, role: str, unit: str | None, user: str) -> ApiClient:
+        return ApiClient(self.urls[service], self._token(role, unit, user))
+
+    def _as(self, service: str, role: str, unit: str | None = OFFICE) -> ApiClient:
+        user = {Role.OFFICE_STAFF: "demo.office", Role.INSPECTOR: "demo.inspector"}.get(role, f"demo.{unit}")
+        return self._client(service, role, unit, user)
+
+    def load(self) -> dict:
+        year = self.today.year
+        plan = self._as("tasks", Role.OFFICE_STAFF).post("/plans", {
+            "title": f"巴中市{year}年教育督导工作要点", "year": year, "issuer": OFFICE, "doc_number": f"巴教督〔{year}〕1号",
+            "tasks": [{"number": n, "text": t, "lead_unit": lead, "partner_units": partners, "category": category,
+                       "targets": targets, "due_date": f"{year}-12-31"} for n, t, lead, partners, category, targets in PLAN_TASKS],
+        }, idempotency_key=_key(f"demo-{year}-plan"))
+        task_ids = plan["task_ids"]
+        self.say(f"demo: work plan {plan['id']} with {len(task_ids)} tasks")
+        notices = self._issue_notices(year, task_ids)
+        self._issue_prompt_letters(year)
+        closed = self._follow_up(notices)
+        self._task_progress(task_ids)
+        summary = {"notices": len(notices) + len(PROMPT_LETTER_TOPICS), "problems": sum(len(p) for _, p in notices),
+                   "closed": closed}
+        self.say(f"demo: {summary['notices']} notices and prompt letters, {summary['problems']} problems, "
+                 f"{closed} closed")
+        return summary
+
+    def _issue_notices(self, year: int, task_ids: list[str]) -> list[tuple[dict, list[DemoProblem]]]:
+        groups, issued = _problems(self.today), []
+        months = [2 + (n * 9) // len(groups) for n in range(len(groups))]  # spread from February to October
+        for n, (group, kind, month) in enumerate(zip(groups, NOTICE_KINDS, months), start=1):
+            issued_on = min(date(year, month, 10 + n % 15), self.today)
+            units = sorted({p.unit for p in group}, key=lambda u: (u not in BUREAUS, u))
+            area = AREAS[group[0].area]
+            notice = self.office.post("/notices", {
+                "kind": kind, "title": f"关于{area}问题整改的{kind}", "doc_number": f"巴教督办〔{year}〕{n}号",
+                "issuer_unit": OFFICE, "target_units": units, "related_task_ids": sorted({task_ids[p.area] for p in group}),
+                "listed": kind == "紧急通知", "issued_on": issued_on.isoformat(),
+                "problems": [{"description": p.description, "requirement": p.requirement, "responsible_unit": p.unit,
+                              "responsible_person": p.person, "area": AREAS[p.area],
+                              "deadline": max(p.deadline, issued_on).isoformat()} for p in group],
+            }, idempotency_key=_key(f"demo-{year}-notice-{n}"))
+            issued.append((notice, group))
+            for unit in units:
+                self._sign(notice["id"], unit, f"demo-{year}-sign-{n}-{unit}")
+        return issued
+
+    def _issue_prompt_letters(self, year: int) -> None:
+        for n, topic in enumerate(PROMPT_LETTER_TOPICS, start=1):
+            issued_on = min(date(year, 1 + (n * 10) // len(PROMPT_LETTER_TOPICS), 5 + n % 20), self.today)
+            units = list(BUREAUS) if n % 3 else [BUREAUS[n % 5]]
+            letter = self.office.post("/notices", {
+                "kind": "工作提示函", "title": f"关于做好{topic}的工作提示函", "doc_number": f"巴教督函〔{year}〕{n}号",
+                "issuer_unit": OFFICE, "target_units": units, "problems": [], "issued_on": issued_on.isoformat(),
+            }, idempotency_key=_key(f"demo-{year}-letter-{n}"))
+            # the last two letters stay unsigned by one unit, so the sign-for watcher has something to flag
+            for unit in units if n < len(PROMPT_LETTER_TOPICS) - 1 else units[1:]:
+                self._sign(letter["id"], unit, f"demo-{year}-letter-sign-{n}-{unit}")
+
+    def _sign(self, notice_id: str, unit: str, key: str) -> None:
+        self._as("notices", Role.UNIT_HANDLER, unit).post(f"/notices/{notice_id}/signature", idempotency_key=_key(key))
+
+    def _follow_up(self, notices: list[tuple[dict, list[DemoProblem]]]) -> int:
+        closed = 0
+        for notice, group in notices:
+            cases = self._wait_for_cases(notice["id"], len(group))
+            for case, problem in zip(cases, group):
+                closed += self._walk_case(case["id"], problem)
+        return closed
+
+    def _wait_for_cases(self, notice_id: str, count: int, timeout: float = 120.0) -> list[dict]:
+        auditor = self._as("followups", Role.AUDITOR, None)
+        deadline = time.monotonic() + timeout
+        while True:
+            cases, _ = auditor.get("/cases", notice_id=notice_id, page_size=100)
+            if len(cases) >= count:
+                return sorted(cases, key=lambda c: int(c["problem_id"][1:]))
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"followups opened {len(cases)} of {count} cases of {notice_id}")
+            time.sleep(0.3)
+
+    def _walk_case(self, case_id: str, problem: DemoProblem) -> int:
+        """Take one case as far as its fate says; returns 1 if it ends closed."""
+        unit = self._as("followups", Role.UNIT_HANDLER, problem.unit)
+        inspector = self._as("followups", Role.INSPECTOR)
+        office = self._as("followups", Role.OFFICE_STAFF)
+
+        steps, year = itertools.count(), self.today.year
+
+        def step(client: ApiClient, path: str, body: dict | None = None) -> None:
+            client.post(f"/cases/{case_id}/{path}", body, idempotency_key=_key(f"demo-{case_id}-{next(steps)}-{path}"))
+
+        if problem.fate == "overdue_circulation":
+            step(office, "escalations", {"level": "circulation", "reason": "逾期未提交整改方案", "doc_number": f"巴教督通〔{year}〕2号"})
+            return 0
+        step(unit, "plan", {"plan": f"针对“{problem.description}”制定整改方案", "measures": [problem.requirement],
+                            "planned_completion": problem.deadline.isoformat()})
+        step(unit, "progress", {"summary": "整改措施已部署，正在推进", "evidence": ["整改工作部署会议纪要"]})
+        if problem.fate == "due_soon":
+            return 0
+        if problem.fate == "overdue_interview":
+            step(office, "escalations", {"level": "interview", "reason": "整改进度严重滞后", "doc_number": f"巴教督约〔{year}〕1号",
+                                         "target": "person"})
+            return 0
+        if problem.fate == "closed_after_extension":
+            step(office, "extension", {"new_deadline": (problem.deadline + timedelta(days=1)).isoformat(),
+                                       "reason": "财政预算调整需经人大审议", "approver": "市政府教育督导室主任"})
+        step(unit, "completion", {"summary": "已按要求完成整改", "evidence": ["整改报告", "现场照片"]})
+        if problem.fate == "closed_after_failed_reinspection":
+            step(inspector, "reinspection", {"passed": False, "findings": "一处围墙加固未完成，退回整改"})
+            step(unit, "completion", {"summary": "围墙已全部加固", "evidence": ["复查照片"]})
+        step(inspector, "reinspection", {"passed": True, "findings": "经现场复查，整改到位"})
+        step(inspector, "close")
+        if problem.area == 0 and problem.person:
+            step(office, "commendations", {"reason": "整改迅速、成效明显", "doc_number": f"巴教督〔{year}〕表1号"})
+        return 1
+
+    def _task_progress(self, task_ids: list[str]) -> None:
+        office = self._as("tasks", Role.OFFICE_STAFF)
+        for n, task_id in enumerate(task_ids[:4]):
+            office.post(f"/tasks/{task_id}/progress", {"summary": "已开展专项督导并下发督办通知", "percent": 60 + 10 * n},
+                        idempotency_key=_key(f"demo-{task_id}-progress"))
+        office.post(f"/tasks/{task_ids[1]}/completion", {"summary": "专项检查全部完成，问题均已销号"},
+                    idempotency_key=_key(f"demo-{task_ids[1]}-done"))
+
+
+def main() -> None:
+    """``python -m services.demo NOTICES_URL FOLLOWUPS_URL TASKS_URL`` (used by ``make run``)."""
+    import sys
+
+    from shared.config import Settings
+
+    notices_url, followups_url, tasks_url = sys.argv[1:4]
+    loader = DemoLoader({"notices": notices_url, "followups": followups_url, "tasks": tasks_url}, Settings().jwt_secret)
+    try:
+        loader.load()
+    except ApiError as error:
+        print(f"demo: not loaded: {error} {error.field_errors or ''}", file=sys.stderr)
+        raise SystemExit(1) from error
+
+
+if __name__ == "__main__":
+    main()

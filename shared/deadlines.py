@@ -1,0 +1,208 @@
+"""Deadline maths on the official Chinese working calendar (holidays and make-up workdays 调休)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+
+import chinese_calendar
+from chinese_calendar import constants as _calendar_data
+
+from shared.errors import InvalidInput
+
+# The package only knows the years the State Council has published; derive them as the package itself does.
+FIRST_KNOWN_YEAR: int = min(_calendar_data.holidays).year
+LAST_KNOWN_YEAR: int = max(_calendar_data.holidays).year
+FIRST_KNOWN_DAY = date(FIRST_KNOWN_YEAR, 1, 1)
+LAST_KNOWN_DAY = date(LAST_KNOWN_YEAR, 12, 31)
+
+
+class CalendarOutOfRange(InvalidInput):
+    """A working-day question about a date outside the years the official holiday calendar knows."""
+
+    code = "calendar_out_of_range"
+
+    def __init__(self, day: date, field: str | None = None):
+        direction_en = "beyond" if day > LAST_KNOWN_DAY else "before"
+        details = {"date": day.isoformat(), "first_known_year": FIRST_KNOWN_YEAR, "last_known_year": LAST_KNOWN_YEAR}
+        if field is not None:
+            details["field"] = field
+        known = f"{FIRST_KNOWN_YEAR}–{LAST_KNOWN_YEAR}"
+        super().__init__(
+            f"{day.isoformat()} is {direction_en} the official holiday calendar (known years {known})",
+            f"{day.isoformat()} 超出法定节假日日历的范围（已知 {known} 年），无法按工作日计算",
+            **details,
+        )
+        self.day = day
+
+
+class DayKind:
+    """How a period counts days."""
+
+    CALENDAR = "calendar"  # 自然日
+    WORKING = "working"  # 工作日
+
+
+_DAY_KINDS = (DayKind.CALENDAR, DayKind.WORKING)
+
+
+class Light:
+    """Traffic-light status of a deadline."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+def _check_date(day: object, field: str = "date") -> date:
+    """The argument itself, if it is a plain date."""
+    # A datetime's .date() is in its own zone (usually UTC), which is the wrong day around midnight in Beijing.
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise TypeError(f"{field} must be a datetime.date, got {type(day).__name__}")
+    return day
+
+
+def _check_count(n: object, field: str) -> int:
+    """The argument itself, if it is a whole number of days >= 0."""
+    # bool is an int subclass; True days is a bug, not 1.
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise InvalidInput(
+            f"{field} must be a whole number of days >= 0, got {n!r}",
+            f"{field} 必须是不小于 0 的整数天数，当前为 {n!r}",
+            field=field,
+        )
+    return n
+
+
+@cache
+def _is_workday_known(day: date) -> bool:
+    """chinese_calendar's answer for a date already known to be in range."""
+    # The package re-scans its whole holiday table on every call; deadline loops ask about the same days again and again.
+    return chinese_calendar.is_workday(day)
+
+
+def is_working_day(day: date) -> bool:
+    """Whether offices work on this day (statutory holidays off, make-up workdays 调休 on)."""
+    _check_date(day, "day")
+    if not FIRST_KNOWN_DAY <= day <= LAST_KNOWN_DAY:
+        raise CalendarOutOfRange(day)
+    return _is_workday_known(day)
+
+
+def add_calendar_days(start: date, n: int) -> date:
+    """The date n calendar days after start."""
+    _check_date(start, "start")
+    return start + timedelta(days=n)
+
+
+def add_working_days(start: date, n: int) -> date:
+    """The n-th working day after start (start itself not counted; n=0 gives start)."""
+    _check_date(start, "start")
+    _check_count(n, "n")
+    day = start
+    while n > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            n -= 1
+    return day
+
+
+def working_days_between(start: date, end: date) -> int:
+    """The number of working days d with start < d <= end, negated when end is before start."""
+    _check_date(start, "start")
+    _check_date(end, "end")
+    if end < start:
+        return -working_days_between(end, start)
+    count = 0
+    day = start
+    while day < end:
+        day += timedelta(days=1)
+        count += is_working_day(day)
+    return count
+
+
+def traffic_light(due: date | None, today: date, yellow_within_working_days: int) -> str:
+    """Red once past due, yellow when due within the window of working days from today, otherwise green."""
+    _check_date(today, "today")
+    _check_count(yellow_within_working_days, "yellow_within_working_days")
+    if due is None:
+        return Light.GREEN
+    _check_date(due, "due")
+    if today > due:
+        return Light.RED
+    # Same as due <= add_working_days(today, window), but stops at due, so only days near today are asked about
+    # and a due date beyond the calendar's last year is still green rather than an error.
+    remaining = yellow_within_working_days
+    day = today
+    while True:
+        if day >= due:
+            return Light.YELLOW
+        if remaining == 0:
+            return Light.GREEN
+        day += timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+
+
+def overdue_working_days(due: date | None, today: date) -> int:
+    """Working days today is past due (0 when not overdue or no due date)."""
+    _check_date(today, "today")
+    if due is None:
+        return 0
+    _check_date(due, "due")
+    # Not overdue needs no calendar, so a due date beyond the known years is fine until it passes.
+    if today <= due:
+        return 0
+    return working_days_between(due, today)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A time limit: so many calendar days or working days."""
+
+    amount: int
+    kind: str = DayKind.CALENDAR
+
+    def __post_init__(self) -> None:
+        _check_count(self.amount, "amount")
+        if self.kind not in _DAY_KINDS:
+            raise InvalidInput(
+                f"period kind must be one of {', '.join(_DAY_KINDS)}, got {self.kind!r}",
+                f"期限类型必须是 calendar（自然日）或 working（工作日），当前为 {self.kind!r}",
+                field="kind",
+            )
+
+    def after(self, start: date) -> date:
+        """The date this period after start falls due."""
+        if self.kind == DayKind.WORKING:
+            return add_working_days(start, self.amount)
+        return add_calendar_days(start, self.amount)
+
+    def describe_zh(self) -> str:
+        """The period as written in a notice, e.g. 5个工作日 or 30日."""
+        return f"{self.amount}个工作日" if self.kind == DayKind.WORKING else f"{self.amount}日"
+
+    def to_dict(self) -> dict:
+        """The period as plain data."""
+        return {"amount": self.amount, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, data: object, *, field: str = "period") -> Period:
+        """A period from {"amount": n, "kind": "calendar"|"working"}; errors name field."""
+        if not isinstance(data, dict):
+            raise InvalidInput(
+                f"{field} must be a mapping with amount and kind, got {data!r}",
+                f"{field} 必须包含 amount 和 kind，当前为 {data!r}",
+                field=field,
+            )
+        unknown = sorted(set(data) - {"amount", "kind"}, key=str)
+        if unknown:
+            path = f"{field}.{unknown[0]}"
+            raise InvalidInput(f"unknown key {path!r}", f"未知的配置项 {path!r}", field=path)
+        if "amount" not in data:
+            raise InvalidInput(f"{field}.amount is missing", f"缺少 {field}.amount", field=f"{field}.amount")
+        try:
+            return cls(data["amount"], data.get("kind", DayKind.CALENDAR))
+        except InvalidInput as error:
+            inner = f"{field}.{error.details.get('field')}"
+            raise InvalidInput(f"{inner}: {error.message_en}", f"{inner}：{error.message_zh}", field=inner) from error

@@ -1,0 +1,333 @@
+"""Idempotency-Key on POST: a retried request gets the first answer back and appends nothing.
+
+The notices service in-process (Flask test client) on the real MongoDB-protocol server (FerretDB).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from shared import idempotency
+from shared.auth import issue_token
+from shared.envelope import utc_now
+from shared.errors import InvalidInput
+from shared.service import ServiceContext
+from shared.web import create_service_app
+from services.notices.bootstrap import bootstrap
+from services.notices.entrypoints.api import blp as notices_blueprint
+
+NOTICE = {
+    "kind": "督办通知",
+    "title": "关于校舍安全隐患整改的督办通知",
+    "issuer_unit": "巴中市教育督导室",
+    "target_units": ["巴州区教育局"],
+    "problems": [{"description": "部分学校消防通道堵塞", "requirement": "立即清理", "responsible_unit": "巴州区教育局"}],
+}
+UNIT = "巴中市教育督导室"
+
+
+@dataclass
+class Service:
+    """The notices app plus a probe blueprint whose views fail on purpose, and what they were asked."""
+
+    app: object
+    context: ServiceContext
+    settings: object
+    probe_calls: list = field(default_factory=list)
+
+    def token(self, user: str = "wang", role: str = "office_staff") -> str:
+        return issue_token(self.settings.jwt_secret, user, role, UNIT)
+
+    def post(self, body=NOTICE, key: str | None = None, user: str = "wang", role: str = "office_staff",
+             path: str = "/notices", client=None):
+        headers = {"Authorization": f"Bearer {self.token(user, role)}"}
+        if key is not None:
+            headers[idempotency.HEADER] = key
+        return (client or self.app.test_client()).post(path, json=body, headers=headers)
+
+    def events(self) -> list:
+        return list(self.context.store.read_all())
+
+    def notice_streams(self) -> set[str]:
+        return {event.stream_id for event in self.events()}
+
+    def keys(self):
+        return self.context.database[idempotency.COLLECTION]
+
+
+def _probe_blueprint(calls: list) -> Blueprint:
+    probe = Blueprint("probe", __name__, url_prefix="/probe")
+
+    @probe.route("/refuses")
+    class Refuses(MethodView):
+        def post(self):
+            calls.append("refuses")
+            raise InvalidInput("the probe refuses", "探针拒绝", field="probe")
+
+    @probe.route("/upload")
+    class Upload(MethodView):
+        def post(self):
+            calls.append("upload")
+            upload = request.files["file"]
+            return {"filename": upload.filename, "sha256": hashlib.sha256(upload.read()).hexdigest(), "call": len(calls)}
+
+    @probe.route("/crashes")
+    class Crashes(MethodView):
+        def post(self):
+            calls.append("crashes")
+            raise RuntimeError("the probe crashed")
+
+    return probe
+
+
+@pytest.fixture
+def service(settings) -> Service:
+    context = bootstrap(settings)
+    calls: list = []
+    app = create_service_app(lambda: context, "duban notices (test)", [notices_blueprint, _probe_blueprint(calls)])
+    return Service(app, context, settings, calls)
+
+
+def _record_id(user: str, key: str, path: str = "/notices") -> str:
+    return idempotency.record_id(user, "POST", path, key)
+
+
+class TestARetryWithTheSameKey:
+    def test_gets_the_same_status_and_byte_identical_body_and_appends_nothing(self, service):
+        first = service.post(key="issue-1")
+        assert first.status_code == 201, first.get_data(as_text=True)
+        assert idempotency.REPLAYED_HEADER not in first.headers
+        after_first = [event.event_id for event in service.events()]
+        notice_id = first.get_json()["id"]
+
+        retry = service.post(key="issue-1")
+
+        assert retry.status_code == 201
+        assert retry.get_data() == first.get_data()
+        assert retry.headers[idempotency.REPLAYED_HEADER] == "true"
+        assert retry.content_type == first.content_type
+        assert [event.event_id for event in service.events()] == after_first
+        assert service.notice_streams() == {notice_id}
+
+    def test_is_stored_as_done_under_the_callers_method_path_and_key(self, service):
+        first = service.post(key="issue-2")
+        record = service.keys().find_one({"_id": _record_id("wang", "issue-2")})
+        assert record["state"] == "done" and record["status"] == 201
+        assert bytes(record["body"]) == first.get_data()
+        assert record["finished_at"] >= record["created_at"]
+
+
+class TestTheSameKeyWithADifferentRequest:
+    def test_is_refused_with_422_and_appends_nothing(self, service):
+        first = service.post(key="issue-3")
+        assert first.status_code == 201
+        after_first = service.events()
+
+        other = service.post({**NOTICE, "title": "关于食堂卫生整改的督办通知"}, key="issue-3")
+
+        assert other.status_code == 422
+        body = other.get_json()
+        assert body["code"] == "idempotency_key_mismatch"
+        assert idempotency.HEADER in body["message"] and idempotency.HEADER in body["message_zh"]
+        assert len(service.events()) == len(after_first)
+
+
+class TestTheSameKeyFromTwoUsers:
+    def test_issues_two_notices(self, service):
+        wang = service.post(key="shared-key", user="wang")
+        li = service.post(key="shared-key", user="li")
+        assert (wang.status_code, li.status_code) == (201, 201)
+        assert idempotency.REPLAYED_HEADER not in li.headers
+        assert service.notice_streams() == {wang.get_json()["id"], li.get_json()["id"]}
+        assert wang.get_json()["id"] != li.get_json()["id"]
+
+
+class TestPostsWithoutAKey:
+    def test_issue_two_notices(self, service):
+        first, second = service.post(), service.post()
+        assert (first.status_code, second.status_code) == (201, 201)
+        assert len(service.notice_streams()) == 2
+
+
+class TestAnInvalidBodyAnsweredWith422:
+    def test_is_replayed_too(self, service):
+        bad = {**NOTICE, "kind": "通知"}
+        first = service.post(bad, key="bad-1")
+        assert first.status_code == 422 and first.get_json()["code"] == "invalid_input"
+
+        retry = service.post(bad, key="bad-1")
+
+        assert retry.status_code == 422
+        assert retry.get_data() == first.get_data()
+        assert retry.headers[idempotency.REPLAYED_HEADER] == "true"
+        assert service.events() == []
+
+
+class TestADomainErrorRaisedByTheView:
+    def test_is_stored_by_the_after_request_hook_and_replayed_without_running_the_view_again(self, service):
+        first = service.post({}, key="probe-1", path="/probe/refuses")
+        assert first.status_code == 422 and first.get_json()["code"] == "invalid_input"
+
+        retry = service.post({}, key="probe-1", path="/probe/refuses")
+
+        assert retry.status_code == 422 and retry.get_data() == first.get_data()
+        assert retry.headers[idempotency.REPLAYED_HEADER] == "true"
+        assert service.probe_calls == ["refuses"]
+
+
+class TestAFileUploadRetried:
+    def _upload(self, service, content: bytes):
+        # The test client frames every multipart body with a new random boundary, as browsers and requests do.
+        return service.app.test_client().post(
+            "/probe/upload", data={"file": (io.BytesIO(content), "要点.txt"), "note": "第一版"},
+            headers={"Authorization": f"Bearer {service.token()}", idempotency.HEADER: "upload-1"})
+
+    def test_is_recognised_despite_a_new_multipart_boundary_and_the_view_still_reads_the_file(self, service):
+        first = self._upload(service, "巴中市2020年教育督导工作要点".encode())
+        assert first.status_code == 200
+        assert first.get_json()["sha256"] == hashlib.sha256("巴中市2020年教育督导工作要点".encode()).hexdigest()
+
+        retry = self._upload(service, "巴中市2020年教育督导工作要点".encode())
+
+        assert retry.get_data() == first.get_data() and retry.headers[idempotency.REPLAYED_HEADER] == "true"
+        assert self._upload(service, b"another file").status_code == 422
+        assert service.probe_calls == ["upload"]
+
+
+class TestAServerError:
+    def test_releases_the_key_so_a_retry_runs_again(self, service):
+        first = service.post({}, key="crash-1", path="/probe/crashes")
+        assert first.status_code == 500
+        assert service.keys().find_one({"_id": _record_id("wang", "crash-1", "/probe/crashes")}) is None
+
+        retry = service.post({}, key="crash-1", path="/probe/crashes")
+
+        assert retry.status_code == 500 and idempotency.REPLAYED_HEADER not in retry.headers
+        assert service.probe_calls == ["crashes", "crashes"]
+
+
+class TestARefusalForTheCallersRole:
+    def test_is_not_replayed_because_it_depends_on_the_caller_not_the_request(self, service):
+        first = service.post(key="role-1", role="auditor")
+        retry = service.post(key="role-1", role="auditor")
+        assert (first.status_code, retry.status_code) == (403, 403)
+        assert idempotency.REPLAYED_HEADER not in retry.headers
+        assert service.keys().find_one({"_id": _record_id("wang", "role-1")}) is None
+        assert service.events() == []
+
+
+class TestEightConcurrentPostsWithTheSameKey:
+    def test_store_one_notice_and_answer_the_201_or_409_in_progress(self, service):
+        barrier = threading.Barrier(8)
+        responses: list = []
+
+        def post():
+            client = service.app.test_client()
+            barrier.wait()
+            response = service.post(key="burst-1", client=client)
+            responses.append((response.status_code, response.get_data(), response.headers.get(idempotency.REPLAYED_HEADER)))
+
+        threads = [threading.Thread(target=post) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+
+        assert len(responses) == 8
+        assert {status for status, _, _ in responses} <= {201, 409}, responses
+        created = [(body, replayed) for status, body, replayed in responses if status == 201]
+        assert len({body for body, _ in created}) == 1
+        assert [replayed for _, replayed in created].count(None) == 1  # exactly one request ran the command
+        for status, body, _ in responses:
+            if status == 409:
+                assert json.loads(body)["code"] == "idempotency_key_in_progress"
+        [notice_id] = service.notice_streams()
+
+        settled = service.post(key="burst-1")
+        assert settled.status_code == 201 and settled.get_data() == created[0][0]
+        assert settled.get_json()["id"] == notice_id
+
+
+class TestAPendingRecord:
+    def _insert_pending(self, service, key: str, age: timedelta) -> bytes:
+        body = json.dumps(NOTICE).encode()
+        service.keys().insert_one({
+            "_id": _record_id("wang", key), "state": "pending",
+            "fingerprint": idempotency.fingerprint("POST", "/notices", b"", body),
+            "created_at": utc_now() - age,
+        })
+        return body
+
+    def _post_raw(self, service, key: str, body: bytes):
+        return service.app.test_client().post("/notices", data=body, content_type="application/json", headers={
+            "Authorization": f"Bearer {service.token()}", idempotency.HEADER: key})
+
+    def test_younger_than_the_stale_limit_answers_409_in_progress(self, service):
+        body = self._insert_pending(service, "young-1", timedelta(seconds=5))
+
+        response = self._post_raw(service, "young-1", body)
+
+        assert response.status_code == 409
+        assert response.get_json()["code"] == "idempotency_key_in_progress"
+        assert response.headers["Retry-After"] == "1"
+        assert service.events() == []
+
+    def test_left_by_a_process_that_died_is_taken_over_and_the_request_proceeds(self, service):
+        body = self._insert_pending(service, "stale-1", timedelta(minutes=5))
+
+        response = self._post_raw(service, "stale-1", body)
+
+        assert response.status_code == 201, response.get_data(as_text=True)
+        assert service.notice_streams() == {response.get_json()["id"]}
+        record = service.keys().find_one({"_id": _record_id("wang", "stale-1")})
+        assert record["state"] == "done" and bytes(record["body"]) == response.get_data()
+        assert self._post_raw(service, "stale-1", body).headers[idempotency.REPLAYED_HEADER] == "true"
+
+    def test_is_taken_over_by_exactly_one_of_eight_concurrent_takers(self, service):
+        store = idempotency.IdempotencyStore(service.context.database)
+        record = _record_id("wang", "stale-race")
+        store.collection.insert_one({"_id": record, "state": "pending", "fingerprint": "f", "token": "dead",
+                                     "created_at": utc_now() - timedelta(minutes=5)})
+        barrier = threading.Barrier(8)
+        outcomes: list = []
+
+        def take():
+            barrier.wait()
+            outcomes.append(store.begin(record, "f", utc_now()))
+
+        threads = [threading.Thread(target=take) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+
+        decisions = sorted(outcome.decision.value for outcome in outcomes)
+        assert decisions == ["in_progress"] * 7 + ["proceed"]
+        [winner] = [outcome for outcome in outcomes if outcome.decision is idempotency.Decision.PROCEED]
+        assert store.collection.find_one({"_id": record})["token"] == winner.token
+
+
+class TestAnInvalidKey:
+    @pytest.mark.parametrize("key", ["k" * 201, "", "tab\tinside"], ids=["over-long", "empty", "control-character"])
+    def test_is_refused_with_422_naming_the_header_and_nothing_happens(self, service, key):
+        response = service.post(key=key)
+        assert response.status_code == 422
+        body = response.get_json()
+        assert body["code"] == "invalid_input" and body["details"] == {"header": idempotency.HEADER}
+        assert service.events() == []
+
+    def test_of_the_longest_allowed_length_is_accepted(self, service):
+        assert service.post(key="k" * idempotency.MAX_KEY_LENGTH).status_code == 201
+
+    def test_from_an_anonymous_caller_gets_401_first(self, service):
+        response = service.app.test_client().post("/notices", json=NOTICE, headers={idempotency.HEADER: "k" * 500})
+        assert response.status_code == 401
