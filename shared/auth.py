@@ -59,11 +59,12 @@ def require_role(actor: Actor, *roles: str) -> None:
         )
 
 
-def require_own_unit(actor: Actor, unit: str | None, what_zh: str = "该事项") -> None:
-    """A unit handler acts only for its own unit; other roles are limited by role checks alone."""
-    if actor.role == Role.UNIT_HANDLER and actor.unit != unit:
-        raise Forbidden(f"unit handler of {actor.unit} may not act for {unit}",
-                        f"经办人（{actor.unit}）只能办理本单位的事项，{what_zh}属于{unit}")
+def require_own_unit(actor: Actor, *units: str | None, what_zh: str = "该事项") -> None:
+    """A unit handler acts only for its own unit (one of ``units``); other roles are limited by role checks alone."""
+    if actor.role == Role.UNIT_HANDLER and actor.unit not in units:
+        owners = "、".join(u for u in units if u)
+        raise Forbidden(f"unit handler of {actor.unit} may not act for {owners}",
+                        f"经办人（{actor.unit}）只能办理本单位的事项，{what_zh}属于{owners}")
 
 
 READ_SCOPED_ROLES = (Role.UNIT_HANDLER, Role.DEPARTMENT_LIAISON)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import hashlib
 import logging
 import time
@@ -101,6 +102,7 @@ def _install_request_hooks(app: Flask, context: ServiceContext) -> None:
         if not request.path.startswith(PUBLIC_PATHS):
             # Identity before anything else: an anonymous caller learns nothing, not even validation errors.
             g.actor = actor_from_header(context.settings.jwt_secret, request.headers.get("Authorization"))
+            _refuse_unencodable_json()
             if keys is not None and request.method == "POST" and idempotency.HEADER in request.headers:
                 return _begin_idempotent(keys)
         return None
@@ -195,6 +197,21 @@ def _release_idempotent(keys: idempotency.IdempotencyStore, attempt: tuple[str, 
         keys.abandon(*attempt)
     except Exception:  # noqa: BLE001 - a record left pending is taken over once stale
         log.exception("could not release an Idempotency-Key")
+
+
+def _refuse_unencodable_json() -> None:
+    """A JSON body may escape a lone surrogate (\\ud800): valid JSON, but no UTF-8 text, so no event could hold it."""
+    if request.method != "POST" or not request.is_json:
+        return
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except ValueError:
+        return  # not JSON at all: the schema layer answers 422 for that
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidInput("the body contains text that is not valid Unicode (a lone surrogate)",
+                           "请求内容含有无效的字符编码", field="body") from error
 
 
 def _install_error_handlers(app: Flask) -> None:

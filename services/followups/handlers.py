@@ -27,7 +27,7 @@ def open_rectification(command: c.OpenRectification, uow: UnitOfWork, context: C
 def _load(uow: UnitOfWork, command, context: CommandContext, unit_scoped: bool = False) -> RectificationCase:
     case = uow.load(RectificationCase, command.case_id, "case", "整改事项")
     if unit_scoped:
-        require_own_unit(context.actor, case.responsible_unit, "该整改事项")
+        require_own_unit(context.actor, case.responsible_unit, what_zh="该整改事项")
     check_expected_version(case, getattr(command, "expected_version", None))
     return case
 
@@ -69,9 +69,10 @@ def close_case(command: c.CloseCase, uow: UnitOfWork, context: CommandContext, c
     return _saved(case, uow, context)
 
 
-def extend_deadline(command: c.ExtendDeadline, uow: UnitOfWork, context: CommandContext) -> str:
+def extend_deadline(command: c.ExtendDeadline, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     case = _load(uow, command, context)
-    case.extend_deadline(new_deadline=command.new_deadline, reason=command.reason, approver=command.approver)
+    case.extend_deadline(new_deadline=command.new_deadline, reason=command.reason, approver=command.approver,
+                         today=clock.today())
     return _saved(case, uow, context)
 
 

@@ -8,6 +8,7 @@ from shared.clock import Clock
 from shared.consumer import EventHandler
 from shared.contracts import NoticeIssued, NoticeWithdrawn
 from shared.envelope import Actor, EventEnvelope
+from shared.errors import DubanError
 from shared.service import ServiceContext, Timer
 from services.followups.domain.commands import CheckDeadline, OpenRectification, WithdrawCase
 from services.followups.domain.model import CaseStatus, case_id_for
@@ -70,7 +71,10 @@ def watch_deadlines(context: ServiceContext, clock: Clock) -> int:
     due = CaseView.objects(status__in=CaseStatus.CLOCK_RUNNING, deadline__lt=today).only("id")
     appended = 0
     for row in due:
-        appended += context.bus.handle(CheckDeadline(case_id=row.id), CommandContext.fresh(WATCHER_ACTOR))
+        try:
+            appended += context.bus.handle(CheckDeadline(case_id=row.id), CommandContext.fresh(WATCHER_ACTOR))
+        except DubanError as error:  # one case the rules cannot decide today must not stop the others
+            log.warning("deadline check failed", extra={"case_id": row.id, "error": error.message_en})
     if appended:
         log.info("deadline watcher raised events", extra={"events": appended, "today": today})
     return appended

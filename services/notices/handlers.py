@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 
+from shared.auth import require_own_unit
 from shared.bus import CommandContext, Handler, UnitOfWork, check_expected_version
 from shared.clock import Clock
 from shared.errors import ConcurrencyConflict, RetryLater
@@ -47,6 +48,7 @@ def issue_draft(command: c.IssueDraft, uow: UnitOfWork, context: CommandContext,
 
 def sign_notice(command: c.SignNotice, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     notice = _load(uow, command.notice_id, command.expected_version)
+    require_own_unit(context.actor, *notice.target_units, what_zh="该通知")
     notice.sign(unit=context.actor.unit, today=clock.today())
     uow.save(notice, context)
     return notice.id

@@ -56,7 +56,7 @@ def _create_tasks(plan: WorkPlan, tasks: tuple[TaskInput, ...], uow: UnitOfWork,
 
 def _load_task(uow: UnitOfWork, command, context: CommandContext) -> Task:
     task = uow.load(Task, command.task_id, "task", "督导任务")
-    require_own_unit(context.actor, task.lead_unit, "该任务")  # a unit handler reports only on its own unit's tasks
+    require_own_unit(context.actor, task.lead_unit, what_zh="该任务")  # a unit handler reports only on its own unit's tasks
     check_expected_version(task, command.expected_version)
     return task
 

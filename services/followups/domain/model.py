@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from shared.aggregate import Aggregate
-from shared.deadlines import Light, add_working_days, overdue_working_days, traffic_light
+from shared.deadlines import CalendarOutOfRange, Light, add_working_days, overdue_working_days, traffic_light
 from shared.errors import IllegalTransition, InvalidInput, require_text
 from shared.policy import OfficePolicy
 from services.followups.domain.events import (
@@ -141,8 +141,11 @@ class RectificationCase(Aggregate):  # 整改事项
 
     # -- the office's steps (延期、约谈/通报/问责、表彰) -------------------------------------------------
 
-    def extend_deadline(self, *, new_deadline: date, reason: str, approver: str) -> None:
+    def extend_deadline(self, *, new_deadline: date, reason: str, approver: str, today: date) -> None:
         self._require_not_ended("extend the deadline", "延期")
+        if new_deadline < today:
+            raise InvalidInput(f"the new deadline {new_deadline} is already past", f"新的整改时限 {new_deadline} 早于今天",
+                               field="new_deadline")
         require_text(reason, "reason", "延期理由")
         require_text(approver, "approver", "批准人")
         if self.deadline is not None and new_deadline.isoformat() <= self.deadline:
@@ -201,8 +204,11 @@ class RectificationCase(Aggregate):  # 整改事项
                 reason=f"已超过整改时限 {self.deadline}，请抓紧整改并报送进展",
             ))
         due = date.fromisoformat(self.deadline)
-        if (self.auto_warned_for != self.deadline
-                and overdue_working_days(due, today) >= policy.warning_after_working_days):
+        try:
+            overdue_days = overdue_working_days(due, today)
+        except CalendarOutOfRange:
+            return  # the 预警 waits until the calendar knows these days; the overdue and 催办 above still stand
+        if self.auto_warned_for != self.deadline and overdue_days >= policy.warning_after_working_days:
             self._record(RectificationEscalated(
                 case_id=self.id, level=EscalationLevel.WARNING, automatic=True, deadline=self.deadline,
                 reason=f"逾期已达 {policy.warning_after_working_days} 个工作日仍未完成整改",
@@ -260,7 +266,7 @@ class RectificationCase(Aggregate):  # 整改事项
         zh = f"整改事项当前状态为“{label}”，不能{action_zh}"
         if hint and self.status not in CaseStatus.ENDED:
             en, zh = f"{en} ({hint[0]})", f"{zh}（{hint[1]}）"
-        return IllegalTransition(en, zh, status=self.status)
+        return IllegalTransition(en, zh, state=self.status)
 
 
 def case_light(status: str | None, deadline: str | None, today: date, yellow_within_working_days: int) -> str | None:

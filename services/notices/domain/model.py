@@ -65,7 +65,7 @@ class Notice(Aggregate):  # 督办通知
             raise self._refusal("issue it", "下发")
         if self.exists and self.status != NoticeStatus.DRAFT:
             raise IllegalTransition(f"notice {self.id} was already issued ({self.status})",
-                                    f"督办通知 {self.id} 已下发，不能重复下发", status=self.status)
+                                    f"督办通知 {self.id} 已下发，不能重复下发", state=self.status)
         content = content or self.draft
         if content is None:
             raise IllegalTransition(f"notice {self.id} has no draft to issue", f"督办通知 {self.id} 没有可下发的草稿")
@@ -166,7 +166,7 @@ class Notice(Aggregate):  # 督办通知
     def _refusal(self, action_en: str, action_zh: str) -> IllegalTransition:
         label = NoticeStatus.LABELS_ZH.get(self.status, "不存在")
         return IllegalTransition(f"cannot {action_en}: notice {self.id} is {self.status}",
-                                 f"督办通知当前状态为“{label}”，不能{action_zh}", status=self.status)
+                                 f"督办通知当前状态为“{label}”，不能{action_zh}", state=self.status)
 
 
 def _check_content(content: NoticeContent) -> None:

@@ -161,7 +161,7 @@ class Task(Aggregate):  # 督导任务
         if self.status not in TaskStatus.OPEN:
             label = TaskStatus.LABELS_ZH.get(self.status, self.status)
             raise IllegalTransition(f"cannot {action_en}: task {self.id} is {self.status}",
-                                    f"督导任务当前状态为“{label}”，不能{action_zh}", status=self.status)
+                                    f"督导任务当前状态为“{label}”，不能{action_zh}", state=self.status)
 
 
 def task_counts(linked: dict[str, list[str]], withdrawn: set[str], closed: set[str]) -> dict:

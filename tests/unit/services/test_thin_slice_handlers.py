@@ -6,14 +6,16 @@ from datetime import date
 import pytest
 
 from shared.bus import CommandContext
+from shared.clock import FixedClock
 from shared.contracts import NoticeIssued
 from shared.envelope import Actor
 from shared.errors import IllegalTransition, InvalidInput
 from shared.eventstore.memory import InMemoryEventStore
+from shared.policy import PolicyBook
 from services.followups.bootstrap import bootstrap as bootstrap_followups
 from services.followups.reactions import commands_for_notice_issued
 from services.notices.bootstrap import bootstrap as bootstrap_notices
-from services.notices.domain.commands import IssueNotice, ProblemInput
+from services.notices.domain.commands import IssueNotice, NoticeContent, ProblemInput
 from services.tasks.bootstrap import bootstrap as bootstrap_tasks
 from services.tasks.domain.commands import RecordPlan, TaskInput
 
@@ -25,22 +27,30 @@ DEFAULT_PROBLEMS = (ProblemInput("危房未拆除", "限期拆除", "巴州区�
 
 def issue(problems=DEFAULT_PROBLEMS, **overrides):
     fields = dict(kind="督办通知", title="校舍安全督办", issuer_unit="巴中市教育督导室", target_units=("巴州区人民政府",),
-                  problems=tuple(problems), notice_id="notice-1")
+                  problems=tuple(problems))
     fields.update(overrides)
-    return IssueNotice(**fields)
+    return IssueNotice(content=NoticeContent(**fields), notice_id="notice-1")
+
+
+def bootstrap_notices_on(store):
+    """Issuing fixes deadlines from today, so the bus needs a clock (and the published default policies)."""
+    return bootstrap_notices(store=store, clock=FixedClock(date(2020, 9, 1)), policies=PolicyBook())
 
 
 class TestIssueNotice:
     def test_issuing_records_one_event_with_numbered_problems_and_the_actor(self):
         store = InMemoryEventStore()
-        bootstrap_notices(store=store).bus.handle(issue(), OFFICE)
+        bootstrap_notices_on(store).bus.handle(issue(), OFFICE)
         [event] = store.read_stream("notice-1")
         assert event.type == "NoticeIssued" and event.actor.user_id == "wang" and event.correlation_id == "corr-1"
-        assert event.data["problems"][0] == {"problem_id": "P1", "description": "危房未拆除", "requirement": "限期拆除",
-                                             "responsible_unit": "巴州区教育局", "deadline": "2020-12-31"}
+        assert event.data["issued_on"] == "2020-09-01"
+        expected = {"problem_id": "P1", "description": "危房未拆除", "requirement": "限期拆除",
+                    "responsible_unit": "巴州区教育局", "responsible_person": None, "deadline": "2020-12-31",
+                    "deadline_rule": None}
+        assert {key: event.data["problems"][0].get(key) for key in expected} == expected
 
     def test_issuing_the_same_notice_twice_is_an_illegal_transition(self):
-        bus = bootstrap_notices(store=InMemoryEventStore()).bus
+        bus = bootstrap_notices_on(InMemoryEventStore()).bus
         bus.handle(issue(), OFFICE)
         with pytest.raises(IllegalTransition) as refused:
             bus.handle(issue(), OFFICE)
@@ -51,7 +61,7 @@ class TestIssueNotice:
     def test_an_incomplete_notice_is_refused_and_nothing_is_stored(self, overrides, field):
         store = InMemoryEventStore()
         with pytest.raises(InvalidInput) as refused:
-            bootstrap_notices(store=store).bus.handle(issue(**overrides), OFFICE)
+            bootstrap_notices_on(store).bus.handle(issue(**overrides), OFFICE)
         assert refused.value.details["field"] == field
         assert store.read_stream("notice-1") == []
 
@@ -59,7 +69,7 @@ class TestIssueNotice:
 class TestOpenCasesFromNotice:
     def test_one_case_per_problem_caused_by_the_notice_event_and_a_redelivery_opens_nothing_more(self):
         notices_store, followups_store = InMemoryEventStore(), InMemoryEventStore()
-        bootstrap_notices(store=notices_store).bus.handle(issue(problems=[
+        bootstrap_notices_on(notices_store).bus.handle(issue(problems=[
             ProblemInput("问题一", "要求一", "巴州区教育局"), ProblemInput("问题二", "要求二", "恩阳区教育局")]), OFFICE)
         [issued] = notices_store.read_stream("notice-1")
         handle = bootstrap_followups(store=followups_store).reactions["notices"]
