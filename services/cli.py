@@ -54,9 +54,12 @@ def rebuild(service: str) -> None:
 
 
 def _register_service_commands() -> None:
+    from services.cli_lifecycle import COMMANDS as lifecycle_commands
     from services.tasks.cli import plan
 
     main.add_command(plan)
+    for command in lifecycle_commands:  # notice issue, overdue, timeline
+        main.add_command(command)
 
 
 _register_service_commands()

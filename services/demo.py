@@ -30,7 +30,8 @@ PLAN_TASKS = [  # (number, text, lead unit, partners, category, targets)
     ("3", "落实控辍保学“七长”责任制，义务教育巩固率达到95%及以上", "巴中市教育局", [], "督政", ["巩固率达到95%及以上"]),
     ("4", "督促落实义务教育教师平均工资收入水平不低于当地公务员", "巴中市人力资源和社会保障局", [FINANCE], "督政", []),
     ("5", "督促落实“两个只增不减”，按时足额拨付教育经费", FINANCE, [], "督政", []),
-    ("6", "推进义务教育薄弱环节改善与能力提升，消除大班额", "巴中市教育局", ["巴中市发展和改革委员会"], "评估监测", ["消除56人以上大班额"]),
+    ("6", "推进义务教育薄弱环节改善与能力提升，消除大班额", "巴中市教育局", ["巴中市发展和改革委员会"], "评估监测",
+     ["消除56人以上大班额"]),
     ("7", "开展课后服务和“双减”落实情况专项督导", "巴中市教育局", [], "督学", []),
 ]
 
@@ -113,7 +114,8 @@ class DemoLoader:
         plan = self._as("tasks", Role.OFFICE_STAFF).post("/plans", {
             "title": f"巴中市{year}年教育督导工作要点", "year": year, "issuer": OFFICE, "doc_number": f"巴教督〔{year}〕1号",
             "tasks": [{"number": n, "text": t, "lead_unit": lead, "partner_units": partners, "category": category,
-                       "targets": targets, "due_date": f"{year}-12-31"} for n, t, lead, partners, category, targets in PLAN_TASKS],
+                       "targets": targets, "due_date": f"{year}-12-31"}
+                      for n, t, lead, partners, category, targets in PLAN_TASKS],
         }, idempotency_key=_key(f"demo-{year}-plan"))
         task_ids = plan["task_ids"]
         self.say(f"demo: work plan {plan['id']} with {len(task_ids)} tasks")
@@ -130,7 +132,7 @@ class DemoLoader:
     def _issue_notices(self, year: int, task_ids: list[str]) -> list[tuple[dict, list[DemoProblem]]]:
         groups, issued = _problems(self.today), []
         months = [2 + (n * 9) // len(groups) for n in range(len(groups))]  # spread from February to October
-        for n, (group, kind, month) in enumerate(zip(groups, NOTICE_KINDS, months), start=1):
+        for n, (group, kind, month) in enumerate(zip(groups, NOTICE_KINDS, months, strict=True), start=1):
             issued_on = min(date(year, month, 10 + n % 15), self.today)
             units = sorted({p.unit for p in group}, key=lambda u: (u not in BUREAUS, u))
             area = AREAS[group[0].area]
@@ -166,7 +168,7 @@ class DemoLoader:
         closed = 0
         for notice, group in notices:
             cases = self._wait_for_cases(notice["id"], len(group))
-            for case, problem in zip(cases, group):
+            for case, problem in zip(cases, group, strict=True):
                 closed += self._walk_case(case["id"], problem)
         return closed
 
@@ -193,7 +195,8 @@ class DemoLoader:
             client.post(f"/cases/{case_id}/{path}", body, idempotency_key=_key(f"demo-{case_id}-{next(steps)}-{path}"))
 
         if problem.fate == "overdue_circulation":
-            step(office, "escalations", {"level": "circulation", "reason": "逾期未提交整改方案", "doc_number": f"巴教督通〔{year}〕2号"})
+            step(office, "escalations", {"level": "circulation", "reason": "逾期未提交整改方案",
+                                         "doc_number": f"巴教督通〔{year}〕2号"})
             return 0
         step(unit, "plan", {"plan": f"针对“{problem.description}”制定整改方案", "measures": [problem.requirement],
                             "planned_completion": problem.deadline.isoformat()})
@@ -201,8 +204,8 @@ class DemoLoader:
         if problem.fate == "due_soon":
             return 0
         if problem.fate == "overdue_interview":
-            step(office, "escalations", {"level": "interview", "reason": "整改进度严重滞后", "doc_number": f"巴教督约〔{year}〕1号",
-                                         "target": "person"})
+            step(office, "escalations", {"level": "interview", "reason": "整改进度严重滞后",
+                                         "doc_number": f"巴教督约〔{year}〕1号", "target": "person"})
             return 0
         if problem.fate == "closed_after_extension":
             step(office, "extension", {"new_deadline": (problem.deadline + timedelta(days=1)).isoformat(),
@@ -237,7 +240,8 @@ def main() -> None:
     try:
         loader.load()
     except ApiError as error:
-        print(f"demo: not loaded: {error} {error.field_errors or ''}", file=sys.stderr)
+        at = f" ({error.url})" if error.status is not None else ""  # an unreachable service's message names it
+        print(f"demo: not loaded{at}: {error}", file=sys.stderr)  # the service's words and every field it named
         raise SystemExit(1) from error
 
 

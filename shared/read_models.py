@@ -27,7 +27,9 @@ class Projection:
     def rebuild(self, store: EventStore) -> int:
         """Drop every read model and replay the whole store; returns the number of events replayed."""
         for document in self.documents:
-            document.drop_collection()
+            # Emptied, not dropped: FerretDB 1.x keeps a dropped collection's SQLite indexes, and re-creating
+            # them then fails with "index already exists".
+            document._get_collection().delete_many({})
             document.ensure_indexes()
         replayed = 0
         for event in store.read_all():

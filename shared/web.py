@@ -8,8 +8,9 @@ import logging
 import time
 from typing import Callable, Iterable
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request, send_from_directory
 from flask_smorest import Api, Blueprint
+from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
 from shared import idempotency, metrics
@@ -72,8 +73,9 @@ def create_service_app(context_factory: Callable[[], ServiceContext], title: str
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_RAPIDOC_PATH="/docs",
-        OPENAPI_RAPIDOC_URL="https://unpkg.com/rapidoc/dist/rapidoc-min.js",
+        # Swagger UI served from the swagger-ui-bundle package: the docs page works without internet access.
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/static/",
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,  # beyond the 5 MB documents accept; larger bodies get 413
     )
@@ -251,6 +253,10 @@ def _install_operational_routes(app: Flask, context: ServiceContext) -> None:
         except Exception as error:  # noqa: BLE001 - any failure means not ready
             return jsonify({"status": "unavailable", "service": context.name, "error": str(error)}), 503
         return jsonify({"status": "ready", "service": context.name})
+
+    @app.get("/docs/static/<path:filename>")
+    def swagger_ui_static(filename: str):
+        return send_from_directory(swagger_ui_path, filename)
 
     @app.get("/metrics")
     def prometheus_metrics():

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from services.demo import PROMPT_LETTER_TOPICS, DemoLoader
+from services.demo import OFFICE, PROMPT_LETTER_TOPICS, DemoLoader
 from tests.helpers import eventually
 
 
@@ -26,19 +26,19 @@ class TestDemoYear:
         _, summary = demo
         assert summary == {"notices": 39, "problems": 21, "closed": 18}
         auditor = services.client("notices", role="auditor", unit=None)
-        assert total(auditor, "/notices", issuer_unit="巴中市人民政府教育督导委员会办公室") == 39
-        assert total(auditor, "/notices", kind="工作提示函") == len(PROMPT_LETTER_TOPICS)
+        assert total(auditor, "/notices", issuer_unit=OFFICE) == 39
+        assert total(auditor, "/notices", kind="工作提示函", issuer_unit=OFFICE) == len(PROMPT_LETTER_TOPICS)
         cases = services.client("followups", role="auditor", unit=None)
-        assert total(cases, "/cases", status="closed") == 18
-        areas = {c["area"] for c in cases.get("/cases", params={"page_size": 100}).json()}
-        assert len(areas) == 7
+        demo_cases = [c for c in cases.get("/cases", params={"page_size": 100}).json() if c["issuer_unit"] == OFFICE]
+        assert len(demo_cases) == 21 and len({c["area"] for c in demo_cases}) == 7
+        assert sum(c["status"] == "closed" for c in demo_cases) == 18
 
     def test_the_overdue_cases_are_flagged_by_the_watcher_and_escalated(self, demo, services):
         cases = services.client("followups", role="auditor", unit=None)
 
         def two_red_and_warned():
             red = cases.get("/cases", params={"light": "red", "page_size": 100}).json()
-            demo_red = [c for c in red if c["issuer_unit"] == "巴中市人民政府教育督导委员会办公室"]
+            demo_red = [c for c in red if c["issuer_unit"] == OFFICE]
             assert len(demo_red) == 2 and all(c["overdue"] for c in demo_red)
             levels = {c["escalation_level"] for c in demo_red}
             assert levels == {"interview", "circulation"}  # the office's 约谈 / 通报 outrank the automatic 催办/预警

@@ -105,3 +105,6 @@ class TestThinSlice:
             assert metrics.status_code == 200 and "duban_http_requests_total" in metrics.text
             spec = client.get("/openapi.json").json()
             assert spec["openapi"].startswith("3.") and spec["paths"]
+            docs = client.get("/docs")  # interactive docs whose scripts are served locally (no internet needed)
+            assert docs.status_code == 200 and "/docs/static/swagger-ui-bundle.js" in docs.text
+            assert client.get("/docs/static/swagger-ui-bundle.js").status_code == 200

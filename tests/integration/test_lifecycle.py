@@ -165,3 +165,39 @@ def test_a_notice_with_three_problems_goes_from_issue_to_clearing_through_all_th
     assert p2_events.count("RectificationOverdue") == 1 and "DeadlineExtended" in p2_events
     for context in contexts.values():
         assert context.store.verify().ok
+
+    # 7. Read models are disposable: rebuilt from the event stores they are exactly what the live path built.
+    for name, context in contexts.items():
+        live = read_model_rows(context)
+        assert context.rebuild_read_models() == context.store.count()
+        assert read_model_rows(context) == live, f"{name}: rebuild differs from the live read models"
+
+
+def read_model_rows(context) -> dict:
+    return {document.__name__: sorted(document._get_collection().find({}), key=lambda row: row["_id"])
+            for document in context.projection.documents}
+
+
+def test_a_notice_not_signed_for_by_its_sign_for_deadline_is_flagged_once_and_late_signing_is_recorded(system):
+    clock, contexts, person = system
+    office, bazhou, enyang = person("office_staff", OFFICE_UNIT), person("unit_handler", BAZHOU), person("unit_handler", ENYANG)
+    auditor = person("auditor", None)
+    notice = ok(office.post("notices", "/notices", {
+        "kind": "工作提示函", "title": "关于做好国庆假期校园安全工作的提示函", "issuer_unit": OFFICE_UNIT,
+        "target_units": [BAZHOU, ENYANG], "problems": []}), 201)
+    assert notice["sign_for_deadline"] == "2020-10-12"  # 3 working days from 2020-09-30: 10-09, 10-10 (调休), 10-12
+    ok(bazhou.post("notices", f"/notices/{notice['id']}/signature"))
+
+    clock.set(date(2020, 10, 13))
+
+    def flagged():
+        row = ok(auditor.get("notices", f"/notices/{notice['id']}"))
+        assert row["sign_overdue"] is True and row["status"] == "issued"
+        assert notice["id"] in [n["id"] for n in ok(auditor.get("notices", "/notices", sign_overdue="true"))]
+
+    eventually(flagged)
+    signed = ok(enyang.post("notices", f"/notices/{notice['id']}/signature"))
+    assert signed["status"] == "acknowledged"
+    assert [(s["unit"], s["late"]) for s in signed["signatures"]] == [(BAZHOU, False), (ENYANG, True)]
+    types = [e.type for e in contexts["notices"].store.read_stream(notice["id"])]
+    assert types == ["NoticeIssued", "NoticeSigned", "NoticeSignOverdue", "NoticeSigned"]

@@ -1,17 +1,14 @@
 """``duban notice issue``, ``duban overdue`` and ``duban timeline`` without the services.
 
-HTTP goes to a small standard-library server in a thread that records what it was sent; the timeline
-reads in-memory event stores.
+HTTP goes to test_api_client's stand-in service, a small standard-library server in a thread that records
+what it was sent; the timeline reads in-memory event stores.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -23,6 +20,7 @@ from shared.clock import FixedClock
 from shared.envelope import Actor, EventEnvelope, NewEvent
 from shared.eventstore.base import AppendRequest
 from shared.eventstore.memory import InMemoryEventStore
+from tests.unit.test_api_client import Reply, StubService
 
 NOTICE_YAML = """\
 kind: 督办通知
@@ -50,68 +48,6 @@ ISSUED = {
          "deadline": "2026-11-30", "deadline_rule": {"amount": 5, "kind": "working"}},
     ],
 }
-
-
-# -- a stand-in service -------------------------------------------------------------------------------
-
-@dataclass
-class Reply:
-    status: int
-    body: object
-    headers: dict = field(default_factory=dict)
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict
-    headers: dict
-    body: bytes
-
-
-class StubService:
-    """Answers each request with ``respond(recorded)`` and keeps what it was sent."""
-
-    def __init__(self, respond):
-        self.respond = respond
-        self.requests: list[Recorded] = []
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                parts = urlsplit(self.path)
-                recorded = Recorded(self.command, parts.path, parse_qs(parts.query), dict(self.headers),
-                                    self.rfile.read(length))
-                stub.requests.append(recorded)
-                reply = stub.respond(recorded)
-                payload = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = _handle
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
 
 @pytest.fixture
@@ -229,16 +165,6 @@ class TestNoticeIssue:
         assert "HTTP 422 invalid_input: 输入有误，请检查标出的字段 / invalid input" in result.stderr
         assert "  kind: Must be one of: 督办通知, 督办函." in result.stderr
         assert "  problems.1.deadline_kind: Must be one of: calendar, working." in result.stderr
-
-    def test_a_domain_refusal_names_its_field(self):
-        text = lifecycle.describe_error(422, {"code": "invalid_input", "status": 422, "message": "problem 1: deadline is early",
-                                              "message_zh": "第1个问题的整改时限早于下发日期",
-                                              "details": {"field": "problems.0.deadline"}})
-        assert text.splitlines() == ["HTTP 422 invalid_input: 第1个问题的整改时限早于下发日期 / problem 1: deadline is early",
-                                     "  problems.0.deadline: 第1个问题的整改时限早于下发日期 / problem 1: deadline is early"]
-
-    def test_an_answer_that_is_not_json_is_shown_as_text(self):
-        assert lifecycle.describe_error(502, None, "<html>Bad Gateway</html>") == "HTTP 502: <html>Bad Gateway</html>"
 
     def test_connection_refused_exits_1_naming_the_url(self, runner, notice_file):
         url = f"http://127.0.0.1:{free_port()}"
