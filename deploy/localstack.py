@@ -33,6 +33,7 @@ KAFKA_LIBS = CACHE / f"kafka-{KAFKA_VERSION}" / "libs"
 FERRETDB_VERSION = "v1.24.2"
 FERRETDB_BIN = CACHE / "bin" / f"duban-ferretdb-{FERRETDB_VERSION}"
 SERVICES = {"tasks": 8001, "notices": 8002, "followups": 8003}
+PORTAL_PORT = 8000
 
 
 def say(message: str) -> None:
@@ -229,6 +230,12 @@ class Stack:
         wait_for_port(port, name, process, self.log_path(name))
         return f"http://127.0.0.1:{port}"
 
+    def start_portal(self, port: int, python: str, urls: dict[str, str], env: dict | None = None,
+                     instance: str = "") -> str:
+        """The portal: one web process (its read models live in memory, fed from the topics), no worker."""
+        service_urls = {f"DUBAN_{name.upper()}_URL": url for name, url in urls.items()}
+        return self.start_web("portal", port, python, 1, {**(env or {}), **service_urls}, instance)
+
     def start_worker(self, service: str, python: str = sys.executable, env: dict | None = None,
                      instance: str = "") -> subprocess.Popen:
         return self.spawn(f"{instance}{service}-worker", [python, "-m", f"services.{service}.entrypoints.worker"],
@@ -381,8 +388,11 @@ def main(argv: list[str] | None = None) -> None:
                 port = int(os.environ.get(f"DUBAN_{service.upper()}_PORT", default_port))
                 urls[service] = stack.start_service(service, port, python=args.python)
                 say(f"{service:<10} {urls[service]}  (API docs {urls[service]}/docs, OpenAPI {urls[service]}/openapi.json)")
+            portal = stack.start_portal(int(os.environ.get("DUBAN_PORTAL_PORT", PORTAL_PORT)), args.python, urls)
             if os.environ.get("DUBAN_DEMO", "1") != "0":
                 load_demo(args.python, urls)
+            say(f"portal     {portal}  ← open this (demo accounts: office / inspector / auditor / bazhou / finance …, "
+                f"password duban-demo)")
         say("running; press Ctrl-C (or `make stop` elsewhere) to stop everything")
     except BaseException:
         stack.stop()

@@ -24,6 +24,12 @@ class Settings:
     relay_idle_seconds: float = field(default_factory=lambda: float(_env("DUBAN_RELAY_IDLE_SECONDS", "0.05")))
     # how often the workers' deadline watchers look for missed deadlines
     deadline_watch_seconds: float = field(default_factory=lambda: float(_env("DUBAN_DEADLINE_WATCH_SECONDS", "60")))
+    # where the portal (and the CLI) reach the services' HTTP APIs
+    tasks_url: str = field(default_factory=lambda: _env("DUBAN_TASKS_URL", "http://127.0.0.1:8001"))
+    notices_url: str = field(default_factory=lambda: _env("DUBAN_NOTICES_URL", "http://127.0.0.1:8002"))
+    followups_url: str = field(default_factory=lambda: _env("DUBAN_FOLLOWUPS_URL", "http://127.0.0.1:8003"))
+    # YAML of the portal's accounts (services.portal.adapters.users); empty means the demo accounts
+    portal_users_file: str | None = field(default_factory=lambda: _env("DUBAN_PORTAL_USERS", "") or None)
     # YAML of per-office clocks (shared.policy); empty means the published defaults
     policy_file: str | None = field(default_factory=lambda: _env("DUBAN_POLICY_FILE", "") or None)
 

@@ -71,7 +71,9 @@ def ensure_topics(settings: Settings, partitions: int = DEFAULT_PARTITIONS) -> N
     try:
         existing = set(admin.list_topics())
         wanted = [settings.topic(n) for n in TOPIC_NAMES]
-        missing = [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in wanted if t not in existing]
+        # Kept forever: the topics are the history other services' read models (the portal's) are rebuilt from.
+        missing = [NewTopic(name=t, num_partitions=partitions, replication_factor=1, topic_configs={"retention.ms": "-1"})
+                   for t in wanted if t not in existing]
         if missing:
             try:
                 admin.create_topics(missing)

@@ -134,7 +134,9 @@ def running_services(stack: Stack, prefix: str, names) -> RunningServices:
     instance = f"{prefix}/"
     try:
         urls = {name: stack.start_service(name, free_port(), python=sys.executable, env=env, instance=instance)
-                for name in names}
+                for name in names if name != "portal"}
+        if "portal" in names:  # after the services it calls
+            urls["portal"] = stack.start_portal(free_port(), sys.executable, dict(urls), env=env, instance=instance)
         yield RunningServices(urls, settings, stack, env, instance)
     finally:
         stack.stop([p for p in list(stack.processes) if p.startswith(instance)])

@@ -1,0 +1,71 @@
+"""The portal's accounts: user, password hash, role and unit (from YAML, or the demo accounts)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shared.auth import Role
+from shared.errors import InvalidInput
+
+DEMO_PASSWORD = "duban-demo"
+DEMO_OFFICE = "巴中市人民政府教育督导委员会办公室"
+# The demo year's people (services/demo.py): the office, an inspector, an auditor, a handler per district
+# education bureau, two member departments' liaisons.
+DEMO_ACCOUNTS = [
+    ("office", "王科长", Role.OFFICE_STAFF, DEMO_OFFICE),
+    ("inspector", "刘督学", Role.INSPECTOR, DEMO_OFFICE),
+    ("auditor", "陈审计", Role.AUDITOR, None),
+    ("bazhou", "巴州区经办人", Role.UNIT_HANDLER, "巴州区教育局"),
+    ("enyang", "恩阳区经办人", Role.UNIT_HANDLER, "恩阳区教育局"),
+    ("tongjiang", "通江县经办人", Role.UNIT_HANDLER, "通江县教育局"),
+    ("nanjiang", "南江县经办人", Role.UNIT_HANDLER, "南江县教育局"),
+    ("pingchang", "平昌县经办人", Role.UNIT_HANDLER, "平昌县教育局"),
+    ("finance", "财政局联络员", Role.DEPARTMENT_LIAISON, "巴中市财政局"),
+    ("hr", "人社局联络员", Role.DEPARTMENT_LIAISON, "巴中市人力资源和社会保障局"),
+]
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    name: str
+    role: str
+    unit: str | None
+    password_hash: str
+
+
+class UserDirectory:
+    def __init__(self, accounts: list[Account]):
+        self.accounts = {a.username: a for a in accounts}
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        account = self.accounts.get(username)
+        if account is None or not check_password_hash(account.password_hash, password):
+            return None
+        return account
+
+    @classmethod
+    def demo(cls) -> "UserDirectory":
+        password_hash = generate_password_hash(DEMO_PASSWORD)
+        return cls([Account(u, n, r, unit, password_hash) for u, n, r, unit in DEMO_ACCOUNTS])
+
+    @classmethod
+    def from_file(cls, path: str) -> "UserDirectory":
+        """YAML: ``users: [{username, name, role, unit, password_hash}]`` (hashes from werkzeug's generate_password_hash)."""
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            accounts = [Account(u["username"], u.get("name") or u["username"], u["role"], u.get("unit"), u["password_hash"])
+                        for u in data.get("users", [])]
+        except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+            raise InvalidInput(f"portal users file {path} is unreadable: {error}", f"门户账号文件 {path} 无法读取") from error
+        unknown = [a.username for a in accounts if a.role not in Role.ALL]
+        if unknown:
+            raise InvalidInput(f"unknown roles for {unknown}", "账号文件中有未知角色", field="role")
+        return cls(accounts)
+
+
+def load_directory(path: str | None) -> UserDirectory:
+    return UserDirectory.from_file(path) if path else UserDirectory.demo()

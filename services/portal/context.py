@@ -1,0 +1,51 @@
+"""What every portal request works with, wired once per process by ``bootstrap``."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from shared.clock import Clock, SystemClock
+from shared.config import Settings
+from shared.policy import PolicyBook, load_policy_book
+from services.api_client import ApiClient
+from services.portal.adapters.feed import TopicFeed
+from services.portal.adapters.users import UserDirectory, load_directory
+from services.portal.domain.model import PortalModel
+from services.portal.domain.queries import LightRule
+
+SERVICE = "portal"
+
+
+@dataclass
+class PortalContext:
+    settings: Settings
+    model: PortalModel
+    users: UserDirectory
+    policies: PolicyBook
+    clock: Clock
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    feed: TopicFeed | None = None
+
+    def light_rule(self) -> LightRule:
+        return LightRule(self.clock.today(), self.policies)
+
+    def service(self, name: str, token: str) -> ApiClient:
+        """The HTTP API of ``name`` (tasks, notices, followups), called as the signed-in person."""
+        url = {"tasks": self.settings.tasks_url, "notices": self.settings.notices_url,
+               "followups": self.settings.followups_url}[name]
+        return ApiClient(url, token)
+
+    @property
+    def ready(self) -> bool:
+        return self.feed is None or self.feed.caught_up.is_set()
+
+
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None, users: UserDirectory | None = None,
+              start_feed: bool = True) -> PortalContext:
+    settings = settings or Settings()
+    context = PortalContext(settings=settings, model=PortalModel(), users=users or load_directory(settings.portal_users_file),
+                            policies=load_policy_book(settings.policy_file), clock=clock or SystemClock())
+    if start_feed:
+        context.feed = TopicFeed(settings, context.model, context.lock)
+        context.feed.start()
+    return context

@@ -1,0 +1,442 @@
+"""The portal's picture of the whole 督办 system, built only from the events on the three topics.
+
+Plain Python: records for notices, cases, tasks and plans kept in step with their streams, every event
+kept in the timeline of the notice it belongs to, and each stream's hash chain checked as it arrives.
+A redelivered event (same stream, version already seen) changes nothing, so the live path and a
+rebuild from the beginning of the topics end in the same state (``digest``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from shared.clock import SHANGHAI
+from shared.envelope import GENESIS_HASH, EventEnvelope
+
+# Case statuses as the followups service names them in its events (open ... closed).
+CLOCK_RUNNING = ("open", "planned", "rectifying")
+CASE_ENDED = ("closed", "withdrawn")
+CASE_STATUS_ZH = {"open": "待整改", "planned": "已提交整改方案", "rectifying": "整改中", "reported": "待复查",
+                  "verified": "复查通过", "closed": "已销号", "withdrawn": "已撤销"}
+NOTICE_STATUS_ZH = {"draft": "草稿", "issued": "已下发", "acknowledged": "已签收", "cleared": "已清零", "withdrawn": "已撤回"}
+TASK_STATUS_ZH = {"planned": "未开始", "in_progress": "推进中", "done": "已完成", "cancelled": "已取消"}
+ESCALATION_ZH = {"reminder": "催办", "warning": "预警", "interview": "约谈", "circulation": "通报", "accountability": "问责"}
+LADDER = tuple(ESCALATION_ZH)
+
+
+def local_date(moment) -> date:
+    """The Asia/Shanghai date of a UTC moment (what offices call "the day")."""
+    return moment.astimezone(SHANGHAI).date()
+
+
+@dataclass(slots=True)
+class NoticeRecord:  # 督办通知
+    id: str
+    kind: str = ""
+    title: str = ""
+    doc_number: str | None = None
+    issuer_unit: str = ""
+    target_units: list[str] = field(default_factory=list)
+    copied_units: list[str] = field(default_factory=list)
+    related_task_ids: list[str] = field(default_factory=list)
+    listed: bool = False
+    status: str = "draft"
+    issued_on: str | None = None
+    sign_for_deadline: str | None = None
+    signatures: list[dict] = field(default_factory=list)
+    sign_overdue: bool = False
+    problems: list[dict] = field(default_factory=list)
+    closed_problem_ids: list[str] = field(default_factory=list)
+    cleared_on: str | None = None
+    withdrawn_reason: str | None = None
+
+    @property
+    def signed_units(self) -> list[str]:
+        return [s["unit"] for s in self.signatures]
+
+
+@dataclass(slots=True)
+class CaseRecord:  # 整改事项 (one row of the 整改台账)
+    id: str
+    notice_id: str
+    problem_id: str
+    description: str = ""
+    requirement: str = ""
+    responsible_unit: str = ""
+    responsible_person: str | None = None
+    area: str | None = None
+    issuer_unit: str | None = None
+    notice_title: str | None = None
+    notice_kind: str | None = None
+    doc_number: str | None = None
+    listed: bool = False
+    related_task_ids: list[str] = field(default_factory=list)
+    target_units: list[str] = field(default_factory=list)  # the notice's 督办对象 (the "department" it went to)
+    deadline: str | None = None
+    original_deadline: str | None = None
+    status: str = "open"
+    opened_on: str | None = None
+    plan: str | None = None
+    measures: list[str] = field(default_factory=list)
+    reported_on: str | None = None
+    reinspection_due: str | None = None
+    findings: str | None = None
+    closed_on: str | None = None
+    on_time: bool | None = None
+    overdue: bool = False
+    escalation_level: str | None = None
+    escalations: list[dict] = field(default_factory=list)
+    extensions: list[dict] = field(default_factory=list)
+
+    @property
+    def days_to_close(self) -> int | None:
+        if not (self.closed_on and self.opened_on):
+            return None
+        return (date.fromisoformat(self.closed_on) - date.fromisoformat(self.opened_on)).days
+
+
+@dataclass(slots=True)
+class TaskRecord:  # 督导任务
+    id: str
+    plan_id: str = ""
+    number: str = ""
+    text: str = ""
+    category: str | None = None
+    lead_unit: str | None = None
+    partner_units: list[str] = field(default_factory=list)
+    due_date: str | None = None
+    status: str = "planned"
+    progress: list[dict] = field(default_factory=list)
+    notice_ids: list[str] = field(default_factory=list)
+    matters: dict[str, list[str]] = field(default_factory=dict)
+    withdrawn_notices: list[str] = field(default_factory=list)
+    closed_matters: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PlanRecord:  # 工作要点
+    id: str
+    title: str = ""
+    year: int | None = None
+    issuer: str | None = None
+    doc_number: str | None = None
+    task_ids: list[str] = field(default_factory=list)
+    source: str = "manual"
+    recorded_on: str | None = None
+
+
+@dataclass(slots=True)
+class TimelineEntry:
+    """One event in a notice's story, with the deadline it was due against and how late or early it came."""
+
+    service: str
+    event_id: str
+    stream_id: str
+    stream_type: str
+    version: int
+    type: str
+    recorded_at: Any  # datetime (UTC)
+    actor: dict
+    data: dict
+    correlation_id: str
+    causation_id: str | None
+    prev_hash: str
+    hash: str
+    due: str | None = None
+    days_late: int | None = None  # positive: late by that many days; negative: early
+
+
+@dataclass(slots=True)
+class StreamCheck:
+    """A stream's hash chain as seen on its topic: version and hash so far, and the first break if any."""
+
+    version: int = 0
+    last_hash: str = GENESIS_HASH
+    ok: bool = True
+    first_bad_event_id: str | None = None
+    reason: str | None = None
+
+
+class PortalModel:
+    def __init__(self) -> None:
+        self.notices: dict[str, NoticeRecord] = {}
+        self.cases: dict[str, CaseRecord] = {}
+        self.tasks: dict[str, TaskRecord] = {}
+        self.plans: dict[str, PlanRecord] = {}
+        self.timelines: dict[str, list[TimelineEntry]] = {}
+        self.streams: dict[str, StreamCheck] = {}
+        self.case_ids_by_notice: dict[str, list[str]] = {}
+        self.events_applied = 0
+
+    # -- applying events ----------------------------------------------------------------------------
+
+    def apply(self, service: str, event: EventEnvelope) -> bool:
+        """Apply one event from ``service``'s topic; False for a redelivery (nothing changes)."""
+        check = self.streams.setdefault(event.stream_id, StreamCheck())
+        if event.version <= check.version:
+            return False
+        self._check_chain(check, event)
+        entry = TimelineEntry(
+            service=service, event_id=event.event_id, stream_id=event.stream_id, stream_type=event.stream_type,
+            version=event.version, type=event.type, recorded_at=event.recorded_at, actor=event.actor.to_dict(),
+            data=dict(event.data), correlation_id=event.correlation_id, causation_id=event.causation_id,
+            prev_hash=event.prev_hash, hash=event.hash,
+        )
+        day = local_date(event.recorded_at).isoformat()
+        notice_id = self._route(entry, day)
+        if notice_id is not None:
+            self.timelines.setdefault(notice_id, []).append(entry)
+        self.events_applied += 1
+        return True
+
+    def _check_chain(self, check: StreamCheck, event: EventEnvelope) -> None:
+        if check.ok:
+            reason = None
+            if event.version != check.version + 1:
+                reason = f"version {event.version} where {check.version + 1} was expected"
+            elif event.prev_hash != check.last_hash:
+                reason = "prev_hash does not match the previous event's hash"
+            elif event.compute_hash() != event.hash:
+                reason = "hash does not match the event's content"
+            if reason:
+                check.ok, check.first_bad_event_id, check.reason = False, event.event_id, reason
+        check.version, check.last_hash = event.version, event.hash
+
+    def _route(self, entry: TimelineEntry, day: str) -> str | None:
+        """Update the records the event concerns; returns the notice whose timeline it belongs to."""
+        handler = getattr(self, f"_on_{entry.type}", None)
+        if handler is not None:
+            return handler(entry, entry.data, day)
+        return entry.data.get("notice_id")
+
+    # notices ----------------------------------------------------------------------------------------
+
+    def _on_NoticeDrafted(self, entry, data, day):
+        content = data["content"]
+        self.notices[data["notice_id"]] = NoticeRecord(
+            id=data["notice_id"], kind=content["kind"], title=content["title"], doc_number=content.get("doc_number"),
+            issuer_unit=content["issuer_unit"], target_units=list(content["target_units"]),
+            copied_units=list(content.get("copied_units") or []), related_task_ids=list(content.get("related_task_ids") or []),
+            listed=bool(content.get("listed")), status="draft")
+        return data["notice_id"]
+
+    def _on_NoticeIssued(self, entry, data, day):
+        notice = self.notices.setdefault(data["notice_id"], NoticeRecord(id=data["notice_id"]))
+        notice.kind, notice.title, notice.doc_number = data["kind"], data["title"], data.get("doc_number")
+        notice.issuer_unit, notice.target_units = data["issuer_unit"], list(data["target_units"])
+        notice.copied_units = list(data.get("copied_units") or [])
+        notice.related_task_ids = list(data.get("related_task_ids") or [])
+        notice.listed, notice.status = bool(data.get("listed")), "issued"
+        notice.issued_on, notice.sign_for_deadline = data.get("issued_on") or day, data.get("sign_for_deadline")
+        notice.problems = list(data["problems"])
+        for case in self.cases_of(notice.id):  # a case opened before its notice arrived learns the targets now
+            case.target_units = list(notice.target_units)
+        return notice.id
+
+    def _on_NoticeSigned(self, entry, data, day):
+        notice = self.notices.get(data["notice_id"])
+        if notice is not None:
+            notice.signatures.append({"unit": data["unit"], "signed_on": data["signed_on"], "late": data.get("late", False)})
+            if notice.status == "issued" and set(notice.signed_units) >= set(notice.target_units):
+                notice.status = "acknowledged"
+            entry.due = notice.sign_for_deadline
+        entry.days_late = _days_between(entry.due, data["signed_on"])
+        return data["notice_id"]
+
+    def _on_NoticeSignOverdue(self, entry, data, day):
+        if (notice := self.notices.get(data["notice_id"])) is not None:
+            notice.sign_overdue = True
+        entry.due, entry.days_late = data["deadline"], _days_between(data["deadline"], day)
+        return data["notice_id"]
+
+    def _on_NoticeProblemClosed(self, entry, data, day):
+        if (notice := self.notices.get(data["notice_id"])) is not None and data["problem_id"] not in notice.closed_problem_ids:
+            notice.closed_problem_ids.append(data["problem_id"])
+        return data["notice_id"]
+
+    def _on_NoticeCleared(self, entry, data, day):
+        if (notice := self.notices.get(data["notice_id"])) is not None:
+            notice.status, notice.cleared_on = "cleared", data["cleared_on"]
+        return data["notice_id"]
+
+    def _on_NoticeWithdrawn(self, entry, data, day):
+        if (notice := self.notices.get(data["notice_id"])) is not None:
+            notice.status, notice.withdrawn_reason = "withdrawn", data["reason"]
+        return data["notice_id"]
+
+    # cases ------------------------------------------------------------------------------------------
+
+    def _on_RectificationOpened(self, entry, data, day):
+        notice = self.notices.get(data["notice_id"])
+        self.cases[data["case_id"]] = CaseRecord(
+            id=data["case_id"], notice_id=data["notice_id"], problem_id=data["problem_id"],
+            description=data["description"], requirement=data.get("requirement", ""),
+            responsible_unit=data["responsible_unit"], responsible_person=data.get("responsible_person"),
+            area=data.get("area"), issuer_unit=data.get("issuer_unit"), notice_title=data.get("notice_title"),
+            notice_kind=data.get("notice_kind"), doc_number=data.get("doc_number"), listed=bool(data.get("listed")),
+            related_task_ids=list(data.get("related_task_ids") or []),
+            target_units=list(notice.target_units) if notice else [],
+            deadline=data.get("deadline"), original_deadline=data.get("deadline"), opened_on=day)
+        self.case_ids_by_notice.setdefault(data["notice_id"], []).append(data["case_id"])
+        entry.due = data.get("deadline")
+        return data["notice_id"]
+
+    def _case_step(self, entry, data, day, **changes):
+        case = self.cases.get(entry.stream_id)
+        if case is None:
+            return None
+        for name, value in changes.items():
+            setattr(case, name, value)
+        entry.due = case.deadline
+        return case
+
+    def _on_RectificationPlanSubmitted(self, entry, data, day):
+        case = self._case_step(entry, data, day, status="planned", plan=data["plan"], measures=list(data.get("measures") or []))
+        return self._timed(entry, case, day)
+
+    def _on_RectificationProgressReported(self, entry, data, day):
+        return self._timed(entry, self._case_step(entry, data, day, status="rectifying"), day)
+
+    def _on_RectificationReported(self, entry, data, day):
+        case = self._case_step(entry, data, day, status="reported", reported_on=data.get("reported_on") or day,
+                               reinspection_due=data.get("reinspection_due"))
+        return self._timed(entry, case, data.get("reported_on") or day)
+
+    def _on_ReinspectionPassed(self, entry, data, day):
+        case = self.cases.get(entry.stream_id)
+        due = case.reinspection_due if case else None
+        case = self._case_step(entry, data, day, status="verified", findings=data["findings"])
+        entry.due, entry.days_late = due, _days_between(due, day)
+        return case.notice_id if case else None
+
+    def _on_ReinspectionFailed(self, entry, data, day):
+        case = self.cases.get(entry.stream_id)
+        due = case.reinspection_due if case else None
+        case = self._case_step(entry, data, day, status="rectifying", findings=data["findings"], reported_on=None)
+        entry.due, entry.days_late = due, _days_between(due, day)
+        return case.notice_id if case else None
+
+    def _on_RectificationClosed(self, entry, data, day):
+        case = self._case_step(entry, data, day, status="closed", closed_on=data["closed_on"], on_time=data.get("on_time"))
+        entry.days_late = _days_between(entry.due, (case.reported_on if case else None) or data["closed_on"])
+        return data["notice_id"]
+
+    def _on_RectificationWithdrawn(self, entry, data, day):
+        return self._notice_of(self._case_step(entry, data, day, status="withdrawn"))
+
+    def _on_DeadlineExtended(self, entry, data, day):
+        case = self._case_step(entry, data, day, deadline=data["new_deadline"], overdue=False)
+        if case is not None:
+            case.extensions.append({k: data.get(k) for k in ("previous_deadline", "new_deadline", "reason", "approver")})
+        entry.due = data.get("previous_deadline")
+        return self._notice_of(case)
+
+    def _on_RectificationOverdue(self, entry, data, day):
+        self._case_step(entry, data, day, overdue=True)
+        entry.due, entry.days_late = data["deadline"], _days_between(data["deadline"], data["detected_on"])
+        return data["notice_id"]
+
+    def _on_RectificationEscalated(self, entry, data, day):
+        case = self._case_step(entry, data, day)
+        if case is not None:
+            case.escalations.append({**{k: data.get(k) for k in ("level", "reason", "doc_number", "measure", "target",
+                                                                  "automatic")}, "on": day})
+            current = LADDER.index(case.escalation_level) if case.escalation_level in LADDER else -1
+            if LADDER.index(data["level"]) > current:
+                case.escalation_level = data["level"]
+        entry.due = data.get("deadline") or entry.due
+        entry.days_late = _days_between(entry.due, day)
+        return self._notice_of(case)
+
+    def _on_RectificationCommended(self, entry, data, day):
+        return self._notice_of(self._case_step(entry, data, day))
+
+    def _timed(self, entry, case, on_day: str):
+        entry.days_late = _days_between(entry.due, on_day)
+        return self._notice_of(case)
+
+    def _notice_of(self, case: CaseRecord | None) -> str | None:
+        return case.notice_id if case else None
+
+    def cases_of(self, notice_id: str) -> list[CaseRecord]:
+        """The notice's cases in problem order."""
+        cases = [self.cases[case_id] for case_id in self.case_ids_by_notice.get(notice_id, ())]
+        return sorted(cases, key=lambda case: int(case.problem_id.lstrip("P") or 0))
+
+    # tasks ------------------------------------------------------------------------------------------
+
+    def _on_PlanRecorded(self, entry, data, day):
+        self.plans[data["plan_id"]] = PlanRecord(
+            id=data["plan_id"], title=data["title"], year=data.get("year"), issuer=data.get("issuer"),
+            doc_number=data.get("doc_number"), task_ids=list(data.get("task_ids") or []),
+            source="imported" if entry.type == "PlanImported" else "manual", recorded_on=day)
+        return None
+
+    _on_PlanImported = _on_PlanRecorded
+
+    def _on_TaskCreated(self, entry, data, day):
+        self.tasks[data["task_id"]] = TaskRecord(
+            id=data["task_id"], plan_id=data["plan_id"], number=data["number"], text=data["text"],
+            category=data.get("category"), lead_unit=data.get("lead_unit"),
+            partner_units=list(data.get("partner_units") or []), due_date=data.get("due_date"))
+        return None
+
+    def _task(self, entry) -> TaskRecord | None:
+        return self.tasks.get(entry.stream_id)
+
+    def _on_TaskProgressRecorded(self, entry, data, day):
+        if (task := self._task(entry)) is not None:
+            task.status = "in_progress"
+            task.progress.append({"summary": data["summary"], "percent": data.get("percent"), "on": day})
+        return None
+
+    def _on_TaskCompleted(self, entry, data, day):
+        if (task := self._task(entry)) is not None:
+            task.status = "done"
+        return None
+
+    def _on_TaskCancelled(self, entry, data, day):
+        if (task := self._task(entry)) is not None:
+            task.status = "cancelled"
+        return None
+
+    def _on_TaskNoticeLinked(self, entry, data, day):
+        if (task := self._task(entry)) is not None and data["notice_id"] not in task.matters:
+            task.notice_ids.append(data["notice_id"])
+            task.matters[data["notice_id"]] = list(data.get("matter_ids") or [])
+        return data["notice_id"]
+
+    def _on_TaskNoticeWithdrawn(self, entry, data, day):
+        if (task := self._task(entry)) is not None and data["notice_id"] not in task.withdrawn_notices:
+            task.withdrawn_notices.append(data["notice_id"])
+        return data["notice_id"]
+
+    def _on_TaskMatterClosed(self, entry, data, day):
+        if (task := self._task(entry)) is not None and data["matter_id"] not in task.closed_matters:
+            task.closed_matters.append(data["matter_id"])
+        return data["notice_id"]
+
+    # -- the whole state, for comparing the live path with a rebuild ------------------------------------
+
+    def digest(self) -> str:
+        """sha256 of every record, timeline and chain check, in a canonical order."""
+        state = {
+            "notices": {k: asdict(v) for k, v in sorted(self.notices.items())},
+            "cases": {k: asdict(v) for k, v in sorted(self.cases.items())},
+            "tasks": {k: asdict(v) for k, v in sorted(self.tasks.items())},
+            "plans": {k: asdict(v) for k, v in sorted(self.plans.items())},
+            "timelines": {k: sorted(e.event_id for e in v) for k, v in sorted(self.timelines.items())},
+            "streams": {k: asdict(v) for k, v in sorted(self.streams.items())},
+        }
+        canonical = json.dumps(state, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _days_between(due: str | None, on: str | None) -> int | None:
+    """How many days after ``due`` something happened on ``on`` (negative: before it)."""
+    if not due or not on:
+        return None
+    return (date.fromisoformat(on[:10]) - date.fromisoformat(due[:10])).days

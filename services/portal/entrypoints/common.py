@@ -1,0 +1,142 @@
+"""What every portal page uses: the signed-in viewer, the period picked, rendering and spreadsheet exports."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Iterable, Sequence
+from urllib.parse import quote
+
+from flask import Response, current_app, flash, g, render_template, request
+from marshmallow import Schema, ValidationError, fields
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from shared.errors import InvalidInput
+from services.api_client import ApiError
+from services.portal.context import PortalContext
+from services.portal.domain.model import CASE_STATUS_ZH, ESCALATION_ZH, NOTICE_STATUS_ZH, TASK_STATUS_ZH
+from services.portal.domain.queries import Period, Viewer
+
+LIGHT_ZH = {"green": "绿灯", "yellow": "黄灯", "red": "红灯"}
+ROLE_ZH = {"office_staff": "督导办工作人员", "inspector": "督学", "unit_handler": "责任单位经办人",
+           "department_liaison": "成员单位联络员", "auditor": "审计", "admin": "管理员", "system": "系统"}
+
+
+def portal() -> PortalContext:
+    return current_app.config["PORTAL"]
+
+
+def viewer() -> Viewer:
+    return g.viewer
+
+
+def user_token() -> str:
+    """The signed-in person's own bearer token: the portal acts on the services as that person."""
+    return g.token
+
+
+class PeriodSchema(Schema):  # 统计期间
+    start = fields.Date(load_default=None, allow_none=True)
+    end = fields.Date(load_default=None, allow_none=True)
+
+
+def load_args(schema: Schema) -> dict:
+    """Query arguments through a marshmallow schema; empty fields count as absent; bad ones are a 422."""
+    raw = {k: v for k, v in request.args.items() if v != ""}
+    try:
+        return schema.load(raw, unknown="exclude")
+    except ValidationError as error:
+        raise InvalidInput("invalid query", "查询条件有误：" + "；".join(f"{k}" for k in error.messages),
+                           errors=error.messages) from error
+
+
+def load_form(schema: Schema) -> dict | None:
+    """A submitted form through a schema; on error the messages are flashed and None is returned."""
+    raw = {k: v for k, v in request.form.items() if v != ""}
+    try:
+        return schema.load(raw, unknown="exclude")
+    except ValidationError as error:
+        for name, messages in error.messages.items():
+            flash(f"{name}：{'；'.join(str(m) for m in messages) if isinstance(messages, list) else messages}", "error")
+        return None
+
+
+def period_from_args() -> Period:
+    args = load_args(PeriodSchema())
+    return Period(args["start"], args["end"])
+
+
+def call_service(action) -> bool:
+    """Run a call to a service; its refusal (with the reason in Chinese) is flashed instead of raised."""
+    try:
+        action()
+    except ApiError as error:
+        flash(f"未能办理：{error}", "error")
+        return False
+    flash("已提交。页面数据将在数秒内更新。", "success")
+    return True
+
+
+def render(template: str, **values) -> str:
+    return render_template(template, viewer=viewer(), today=portal().clock.today(), **values)
+
+
+def template_helpers() -> dict:
+    return {"CASE_STATUS_ZH": CASE_STATUS_ZH, "NOTICE_STATUS_ZH": NOTICE_STATUS_ZH, "TASK_STATUS_ZH": TASK_STATUS_ZH,
+            "ESCALATION_ZH": ESCALATION_ZH, "LIGHT_ZH": LIGHT_ZH, "ROLE_ZH": ROLE_ZH, "percent": percent,
+            "shanghai": shanghai_time}
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def shanghai_time(moment) -> str:
+    from shared.clock import SHANGHAI
+
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# -- exports ----------------------------------------------------------------------------------------
+
+def _download_name(name: str) -> str:
+    return f"attachment; filename*=UTF-8''{quote(name)}"
+
+
+def excel_response(title: str, headers: Sequence[str], rows: Iterable[Sequence], filename: str) -> Response:
+    """An .xlsx with a bold header row, frozen below it, columns sized to their content."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    widths = [len(str(h)) * 2 for h in headers]
+    for row in rows:
+        values = ["" if v is None else v for v in row]
+        sheet.append(values)
+        widths = [max(w, min(60, len(str(v)) * 2)) for w, v in zip(widths, values, strict=False)]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(8, width)
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Response(buffer.getvalue(), headers={"Content-Disposition": _download_name(f"{filename}.xlsx")},
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def csv_response(headers: Sequence[str], rows: Iterable[Sequence], filename: str) -> Response:
+    """UTF-8 with a BOM, so Excel on Chinese Windows opens it with the right characters."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": _download_name(f"{filename}.csv")})
+
+
+def iso(day: date | None) -> str:
+    return day.isoformat() if day else ""

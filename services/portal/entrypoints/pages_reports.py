@@ -1,0 +1,6 @@
+"""Portal pages: reports (filled in by its author; registered in entrypoints/api.py)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+blp = Blueprint("reports", __name__)
