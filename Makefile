@@ -3,8 +3,12 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Debian's chromium (and a CJK font for readable screenshots) drive the browser tests; Playwright's own
+# browser download is not reachable here.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run stop test test-unit test-integration test-e2e test-reliability bench lint up down clean
+.PHONY: install browser run stop test test-unit test-integration test-e2e test-reliability bench lint up down clean
 
 $(STAMP): pyproject.toml
 	@echo "[duban] creating $(VENV) and installing duban with pinned dependencies …"
@@ -22,7 +26,14 @@ run: install  ## Kafka + FerretDB + every service's web and worker; Ctrl-C or `m
 stop:
 	$(PY) deploy/localstack.py stop
 
-test: install  ## the whole suite; the real servers are started and stopped by the test session
+$(CHROMIUM):
+	@echo "[duban] installing Debian's chromium and a CJK font for the browser tests …"
+	$(SUDO) apt-get install -y --no-install-recommends chromium fonts-wqy-zenhei || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-wqy-zenhei)
+
+browser: $(CHROMIUM)
+
+test: install browser  ## the whole suite; the real servers are started and stopped by the test session
 	$(PY) -m pytest tests
 
 test-unit: install
@@ -31,7 +42,7 @@ test-unit: install
 test-integration: install
 	$(PY) -m pytest tests/integration
 
-test-e2e: install
+test-e2e: install browser
 	$(PY) -m pytest tests/e2e
 
 test-reliability: install

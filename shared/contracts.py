@@ -102,6 +102,7 @@ class RectificationOpened(DomainEvent):  # 整改事项已建立
     doc_number: str | None = None
     listed: bool = False
     related_task_ids: list[str] = field(default_factory=list)
+    issued_on: str | None = None  # the notice's issue date: when the matter was raised
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,14 @@ class RunningServices:
         return ApiClient(self.urls[service], self.token(role, unit))
 
 
+def _assert_ready(url: str) -> None:
+    try:
+        status = requests.get(f"{url}/readyz", timeout=5).status_code
+    except requests.RequestException as error:
+        raise AssertionError(f"{url} not answering: {error}") from error
+    assert status == 200, f"{url}/readyz answered {status}"
+
+
 @contextmanager
 def running_services(stack: Stack, prefix: str, names) -> RunningServices:
     """Start web + worker of each named service on the stack's servers, with databases/topics of ``prefix``."""
@@ -137,6 +145,7 @@ def running_services(stack: Stack, prefix: str, names) -> RunningServices:
                 for name in names if name != "portal"}
         if "portal" in names:  # after the services it calls
             urls["portal"] = stack.start_portal(free_port(), sys.executable, dict(urls), env=env, instance=instance)
+            eventually(lambda: _assert_ready(urls["portal"]), timeout=60, interval=0.3)
         yield RunningServices(urls, settings, stack, env, instance)
     finally:
         stack.stop([p for p in list(stack.processes) if p.startswith(instance)])

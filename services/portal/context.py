@@ -25,6 +25,7 @@ class PortalContext:
     clock: Clock
     lock: threading.RLock = field(default_factory=threading.RLock)
     feed: TopicFeed | None = None
+    feed_stop: threading.Event | None = None
 
     def light_rule(self) -> LightRule:
         return LightRule(self.clock.today(), self.policies)
@@ -34,6 +35,11 @@ class PortalContext:
         url = {"tasks": self.settings.tasks_url, "notices": self.settings.notices_url,
                "followups": self.settings.followups_url}[name]
         return ApiClient(url, token)
+
+    def stop(self) -> None:
+        """Stop following the topics (tests; a web process simply exits)."""
+        if self.feed_stop is not None:
+            self.feed_stop.set()
 
     @property
     def ready(self) -> bool:
@@ -47,5 +53,5 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None, user
                             policies=load_policy_book(settings.policy_file), clock=clock or SystemClock())
     if start_feed:
         context.feed = TopicFeed(settings, context.model, context.lock)
-        context.feed.start()
+        context.feed_stop = context.feed.start()
     return context

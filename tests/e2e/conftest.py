@@ -5,7 +5,7 @@ import pytest
 
 from tests.helpers import running_services
 
-SERVICE_NAMES = ("tasks", "notices", "followups")
+SERVICE_NAMES = ("tasks", "notices", "followups", "portal")
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,18 @@ class Caller:
         return self.clients[service].get(path, query_string=params, headers={"Authorization": f"Bearer {self.token}"})
 
 
+def person_factory(settings, contexts: dict):
+    """A function giving a Caller (role, unit) with Flask test clients of the three services' APIs."""
+    blueprints = {"tasks": [plans_api, tasks_api], "notices": [notices_api], "followups": [followups_api]}
+    clients = {name: create_service_app(lambda c=context: c, name, blueprints[name]).test_client()
+               for name, context in contexts.items()}
+
+    def person(role: str, unit: str | None) -> Caller:
+        return Caller(clients, issue_token(settings.jwt_secret, f"{role}-{uuid.uuid4().hex[:4]}", role, unit))
+
+    return person
+
+
 @pytest.fixture
 def system(settings):
     """The three services wired on the real servers with one fixed clock, their workers running."""
@@ -49,18 +61,11 @@ def system(settings):
     clock = FixedClock(date(2020, 9, 30))
     contexts = {name: bootstrap(settings, clock=clock) for name, bootstrap in
                 (("tasks", bootstrap_tasks), ("notices", bootstrap_notices), ("followups", bootstrap_followups))}
-    blueprints = {"tasks": [plans_api, tasks_api], "notices": [notices_api], "followups": [followups_api]}
-    clients = {name: create_service_app(lambda c=context: c, name, blueprints[name]).test_client()
-               for name, context in contexts.items()}
     workers = [Worker(context) for context in contexts.values()]
     for worker in workers:
         worker.start()
-
-    def person(role: str, unit: str | None) -> Caller:
-        return Caller(clients, issue_token(settings.jwt_secret, f"{role}-{uuid.uuid4().hex[:4]}", role, unit))
-
     try:
-        yield clock, contexts, person
+        yield clock, contexts, person_factory(settings, contexts)
     finally:
         for worker in workers:
             worker.shutdown()
@@ -73,6 +78,17 @@ def ok(response, status: int = 200) -> dict:
 
 def test_a_notice_with_three_problems_goes_from_issue_to_clearing_through_all_three_services(system):
     clock, contexts, person = system
+    walk_a_notice_from_issue_to_clearing(clock, contexts, person)
+
+    # 7. Read models are disposable: rebuilt from the event stores they are exactly what the live path built.
+    for name, context in contexts.items():
+        live = read_model_rows(context)
+        assert context.rebuild_read_models() == context.store.count()
+        assert read_model_rows(context) == live, f"{name}: rebuild differs from the live read models"
+
+
+def walk_a_notice_from_issue_to_clearing(clock, contexts, person) -> str:
+    """Issue → sign → plan/progress/report → failed and passed 复查 → overdue → extension → 销号 → 清零."""
     office = person("office_staff", OFFICE_UNIT)
     inspector = person("inspector", OFFICE_UNIT)
     bazhou, enyang = person("unit_handler", BAZHOU), person("unit_handler", ENYANG)
@@ -165,12 +181,7 @@ def test_a_notice_with_three_problems_goes_from_issue_to_clearing_through_all_th
     assert p2_events.count("RectificationOverdue") == 1 and "DeadlineExtended" in p2_events
     for context in contexts.values():
         assert context.store.verify().ok
-
-    # 7. Read models are disposable: rebuilt from the event stores they are exactly what the live path built.
-    for name, context in contexts.items():
-        live = read_model_rows(context)
-        assert context.rebuild_read_models() == context.store.count()
-        assert read_model_rows(context) == live, f"{name}: rebuild differs from the live read models"
+    return notice_id
 
 
 def read_model_rows(context) -> dict:

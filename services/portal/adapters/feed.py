@@ -9,6 +9,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from shared.config import Settings
 from shared.envelope import EventEnvelope
+from shared.kafka import ensure_topics
 from services.portal.domain.model import PortalModel
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class TopicFeed:
         self._services = {settings.topic(name): name for name in SOURCE_TOPICS}
 
     def _consumer(self) -> tuple[KafkaConsumer, list[TopicPartition]]:
+        ensure_topics(self.settings)  # the portal may start before any service has created them
         consumer = KafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False,
                                  client_id="duban-portal-feed", max_poll_records=2000,
                                  fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=16 * 1024 * 1024)

@@ -279,7 +279,7 @@ class PortalModel:
             notice_kind=data.get("notice_kind"), doc_number=data.get("doc_number"), listed=bool(data.get("listed")),
             related_task_ids=list(data.get("related_task_ids") or []),
             target_units=list(notice.target_units) if notice else [],
-            deadline=data.get("deadline"), original_deadline=data.get("deadline"), opened_on=day)
+            deadline=data.get("deadline"), original_deadline=data.get("deadline"), opened_on=data.get("issued_on") or day)
         self.case_ids_by_notice.setdefault(data["notice_id"], []).append(data["case_id"])
         entry.due = data.get("deadline")
         return data["notice_id"]
