@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_left, bisect_right
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 from shared.clock import SHANGHAI
-from shared.envelope import GENESIS_HASH, EventEnvelope
+from shared.envelope import GENESIS_HASH, Actor, EventEnvelope, format_time
 
 # Case statuses as the followups service names them in its events (open ... closed).
 CLOCK_RUNNING = ("open", "planned", "rectifying")
@@ -25,6 +26,17 @@ NOTICE_STATUS_ZH = {"draft": "草稿", "issued": "已下发", "acknowledged": "�
 TASK_STATUS_ZH = {"planned": "未开始", "in_progress": "推进中", "done": "已完成", "cancelled": "已取消"}
 ESCALATION_ZH = {"reminder": "催办", "warning": "预警", "interview": "约谈", "circulation": "通报", "accountability": "问责"}
 LADDER = tuple(ESCALATION_ZH)
+PROMPT_KINDS = ("工作提示函",)  # notices that remind of work to do (counted apart on the dashboard)
+NO_TASK = "（未关联任务）"  # the status-table group of cases linked to no task
+
+
+def group_keys(case: "CaseRecord", by: str) -> list:
+    """The status-table groups a case counts in: its unit, its notice's targets (departments), or its tasks."""
+    if by == "unit":
+        return [case.responsible_unit]
+    if by == "department":
+        return case.target_units or [case.responsible_unit]
+    return case.related_task_ids or [NO_TASK]
 
 
 def local_date(moment) -> date:
@@ -170,6 +182,14 @@ class PortalModel:
         self.streams: dict[str, StreamCheck] = {}
         self.case_ids_by_notice: dict[str, list[str]] = {}
         self.events_applied = 0
+        self._handlers: dict[str, Any] = {}
+        # Indexes the queries read instead of walking every record (kept in step by the handlers below).
+        self.scopes: dict[str | None, ScopeIndex] = {None: ScopeIndex()}
+        self._case_index: dict[str, _CaseEntry] = {}
+        self._notice_index: dict[str, _NoticeEntry] = {}
+        self.case_order: dict[str, int] = {}  # case id -> its place in ``cases`` (insertion order)
+        self.notice_order: dict[str, int] = {}
+        self.case_ids_by_task: dict[str, list[str]] = {}  # task id (or NO_TASK) -> cases linked to it, in order
 
     # -- applying events ----------------------------------------------------------------------------
 
@@ -178,10 +198,14 @@ class PortalModel:
         check = self.streams.setdefault(event.stream_id, StreamCheck())
         if event.version <= check.version:
             return False
-        self._check_chain(check, event)
+        actor = event.actor
+        # Actor.to_dict is dataclasses.asdict: the same dict, built directly for the plain Actor.
+        actor_dict = ({"user_id": actor.user_id, "role": actor.role, "unit": actor.unit, "name": actor.name}
+                      if type(actor) is Actor else actor.to_dict())
+        self._check_chain(check, event, actor_dict)
         entry = TimelineEntry(
             service=service, event_id=event.event_id, stream_id=event.stream_id, stream_type=event.stream_type,
-            version=event.version, type=event.type, recorded_at=event.recorded_at, actor=event.actor.to_dict(),
+            version=event.version, type=event.type, recorded_at=event.recorded_at, actor=actor_dict,
             data=dict(event.data), correlation_id=event.correlation_id, causation_id=event.causation_id,
             prev_hash=event.prev_hash, hash=event.hash,
         )
@@ -192,14 +216,14 @@ class PortalModel:
         self.events_applied += 1
         return True
 
-    def _check_chain(self, check: StreamCheck, event: EventEnvelope) -> None:
+    def _check_chain(self, check: StreamCheck, event: EventEnvelope, actor_dict: dict | None = None) -> None:
         if check.ok:
             reason = None
             if event.version != check.version + 1:
                 reason = f"version {event.version} where {check.version + 1} was expected"
             elif event.prev_hash != check.last_hash:
                 reason = "prev_hash does not match the previous event's hash"
-            elif event.compute_hash() != event.hash:
+            elif event_hash(event, actor_dict) != event.hash:
                 reason = "hash does not match the event's content"
             if reason:
                 check.ok, check.first_bad_event_id, check.reason = False, event.event_id, reason
@@ -207,7 +231,10 @@ class PortalModel:
 
     def _route(self, entry: TimelineEntry, day: str) -> str | None:
         """Update the records the event concerns; returns the notice whose timeline it belongs to."""
-        handler = getattr(self, f"_on_{entry.type}", None)
+        try:
+            handler = self._handlers[entry.type]
+        except KeyError:
+            handler = self._handlers[entry.type] = getattr(self, f"_on_{entry.type}", None)
         if handler is not None:
             return handler(entry, entry.data, day)
         return entry.data.get("notice_id")
@@ -221,6 +248,7 @@ class PortalModel:
             issuer_unit=content["issuer_unit"], target_units=list(content["target_units"]),
             copied_units=list(content.get("copied_units") or []), related_task_ids=list(content.get("related_task_ids") or []),
             listed=bool(content.get("listed")), status="draft")
+        self._index_notice(data["notice_id"])
         return data["notice_id"]
 
     def _on_NoticeIssued(self, entry, data, day):
@@ -234,6 +262,8 @@ class PortalModel:
         notice.problems = list(data["problems"])
         for case in self.cases_of(notice.id):  # a case opened before its notice arrived learns the targets now
             case.target_units = list(notice.target_units)
+            self._index_case(case.id)
+        self._index_notice(notice.id)
         return notice.id
 
     def _on_NoticeSigned(self, entry, data, day):
@@ -260,17 +290,20 @@ class PortalModel:
     def _on_NoticeCleared(self, entry, data, day):
         if (notice := self.notices.get(data["notice_id"])) is not None:
             notice.status, notice.cleared_on = "cleared", data["cleared_on"]
+            self._index_notice(notice.id)
         return data["notice_id"]
 
     def _on_NoticeWithdrawn(self, entry, data, day):
         if (notice := self.notices.get(data["notice_id"])) is not None:
             notice.status, notice.withdrawn_reason = "withdrawn", data["reason"]
+            self._index_notice(notice.id)
         return data["notice_id"]
 
     # cases ------------------------------------------------------------------------------------------
 
     def _on_RectificationOpened(self, entry, data, day):
         notice = self.notices.get(data["notice_id"])
+        replaced = self.cases.get(data["case_id"])
         self.cases[data["case_id"]] = CaseRecord(
             id=data["case_id"], notice_id=data["notice_id"], problem_id=data["problem_id"],
             description=data["description"], requirement=data.get("requirement", ""),
@@ -281,6 +314,13 @@ class PortalModel:
             target_units=list(notice.target_units) if notice else [],
             deadline=data.get("deadline"), original_deadline=data.get("deadline"), opened_on=data.get("issued_on") or day)
         self.case_ids_by_notice.setdefault(data["notice_id"], []).append(data["case_id"])
+        self._index_case(data["case_id"])
+        if replaced is not None:  # (never in practice) every notice listing the case may now be seen by others
+            for notice_id, case_ids in self.case_ids_by_notice.items():
+                if data["case_id"] in case_ids:
+                    self._index_notice(notice_id)
+        else:
+            self._index_notice(data["notice_id"])
         entry.due = data.get("deadline")
         return data["notice_id"]
 
@@ -290,6 +330,8 @@ class PortalModel:
             return None
         for name, value in changes.items():
             setattr(case, name, value)
+        if "status" in changes or "closed_on" in changes:
+            self._index_case(case.id)
         entry.due = case.deadline
         return case
 

@@ -1,6 +1,183 @@
-"""Portal pages: cases (filled in by its author; registered in entrypoints/api.py)."""
+"""Portal pages: one 整改事项 (rectification case) with its whole story, and the forms that move it on.
+
+Each form posts here, is checked by a marshmallow schema, then goes to the followups service as the signed-in
+person (``POST /cases/<id>/<action>``); the service's refusal comes back as a flash message on the case page.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+from urllib.parse import quote
+
+from flask import Blueprint, redirect, url_for
+from marshmallow import Schema, fields, validate
+
+from shared.auth import Role
+from shared.errors import Forbidden, NotFound
+from services.portal.domain.model import CASE_ENDED, ESCALATION_ZH, CaseRecord, PortalModel
+from services.portal.domain.queries import timeline
+from services.portal.entrypoints.common import call_service, load_form, portal, render, user_token, viewer
+from services.portal.entrypoints.pages_notices import (
+    Lines,
+    day,
+    idempotency_key,
+    new_form_key,
+    one_of,
+    require_roles,
+    text,
+    timeline_rows,
+)
 
 blp = Blueprint("cases", __name__)
+
+# As the followups service has them (services/followups/domain/model.py; a unit test keeps them equal).
+ACCOUNTABILITY_MEASURES = {
+    "unit": ("公开批评", "约谈", "督导通报", "资源调整", "行政处罚"),
+    "person": ("责令检查", "约谈", "通报批评", "组织处理", "处分", "移送有关机关"),
+}
+ALL_MEASURES = tuple(sorted({m for measures in ACCOUNTABILITY_MEASURES.values() for m in measures}))
+TARGET_ZH = {"unit": "被督导单位", "person": "相关责任人"}
+# The order offices reach for them on the page: the decisions first, then the reminders.
+ESCALATION_CHOICES = ("interview", "circulation", "accountability", "reminder", "warning")
+
+
+def visible_case(model: PortalModel, case_id: str) -> CaseRecord:
+    case = model.cases.get(case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} not found", f"整改事项 {case_id} 不存在")
+    if not viewer().sees_case(case):
+        raise Forbidden(f"{viewer().role} of {viewer().unit} may not see case {case_id}",
+                        f"只能查看本单位（{viewer().unit}）的整改事项")
+    return case
+
+
+# -- the page -------------------------------------------------------------------------------------------
+
+@blp.get("/cases/<case_id>")
+def case_page(case_id: str):
+    context = portal()
+    with context.lock:
+        model = context.model
+        case = visible_case(model, case_id)
+        entries = [e for e in timeline(model, case.notice_id) if e.stream_id == case.id]
+        history = timeline_rows(entries, model)
+        reports = [row for row in history if row["entry"].type in ("RectificationProgressReported", "RectificationReported")]
+        commendations = [row for row in history if row["entry"].type == "RectificationCommended"]
+        return render("case.html", case=case, notice=model.notices.get(case.notice_id), light=context.light_rule().light(case),
+                      history=history, reports=reports, commendations=commendations, actions=available_actions(case),
+                      form_key=new_form_key(), escalation_choices=ESCALATION_CHOICES, measures=ACCOUNTABILITY_MEASURES,
+                      targets=TARGET_ZH)
+
+
+def available_actions(case: CaseRecord) -> set[str]:
+    """The forms the viewer gets, by role and the case's status (the service decides again)."""
+    who, status = viewer(), case.status
+    admin = who.role == Role.ADMIN
+    actions: set[str] = set()
+    if admin or (who.role == Role.UNIT_HANDLER and who.unit == case.responsible_unit):
+        if status in ("open", "planned"):
+            actions.add("plan")
+        if status in ("planned", "rectifying"):
+            actions.update(("progress", "completion"))
+    if admin or who.role == Role.INSPECTOR:
+        if status == "reported":
+            actions.add("reinspection")
+        if status == "verified":
+            actions.add("close")
+    if admin or who.role == Role.OFFICE_STAFF:
+        if status not in CASE_ENDED:
+            actions.update(("extension", "escalations"))
+        if status != "withdrawn":
+            actions.add("commendations")
+    return actions
+
+
+# -- the forms ------------------------------------------------------------------------------------------
+
+class PlanForm(Schema):  # 整改方案
+    plan = text("整改方案", required=True)
+    measures = Lines(fields.String(validate=validate.Length(max=4000, error="每项措施不能超过4000字")), load_default=list,
+                     validate=validate.Length(max=50, error="整改措施最多50项"))
+    planned_completion = day("计划完成日期", load_default=None)
+    idempotency_key = idempotency_key()
+
+
+class ReportForm(Schema):  # 整改进展 / 整改报告
+    summary = text("情况说明", required=True)
+    evidence = Lines(fields.String(validate=validate.Length(max=4000, error="每项佐证材料说明不能超过4000字")), load_default=list,
+                     validate=validate.Length(max=50, error="佐证材料最多50项"))
+    idempotency_key = idempotency_key()
+
+
+class ReinspectForm(Schema):  # 复查
+    passed = fields.Boolean(required=True, error_messages={"required": "请选择复查结论", "invalid": "复查结论无效"})
+    findings = text("复查意见", required=True)
+    idempotency_key = idempotency_key()
+
+
+class CloseForm(Schema):  # 销号
+    idempotency_key = idempotency_key()
+
+
+class ExtensionForm(Schema):  # 延期
+    new_deadline = day("新的整改时限", required=True)
+    reason = text("延期理由", required=True)
+    approver = text("批准人", required=True, max_length=200)
+    idempotency_key = idempotency_key()
+
+
+class EscalationForm(Schema):  # 催办 / 预警 / 约谈 / 通报 / 问责
+    level = fields.String(required=True, validate=one_of("督办方式", ESCALATION_ZH),
+                          error_messages={"required": "请选择督办方式"})
+    reason = text("事由", required=True)
+    doc_number = text("文号", load_default=None, max_length=100)
+    measure = fields.String(load_default=None, validate=one_of("问责方式", ALL_MEASURES))
+    target = fields.String(load_default="unit", validate=one_of("问责对象", ACCOUNTABILITY_MEASURES))
+    idempotency_key = idempotency_key()
+
+
+class CommendationForm(Schema):  # 表彰
+    reason = text("表彰事由", required=True)
+    doc_number = text("文号", load_default=None, max_length=100)
+    idempotency_key = idempotency_key()
+
+
+@dataclass(frozen=True)
+class Action:
+    schema: Callable[[], Schema]
+    roles: tuple[str, ...]
+    label_zh: str
+
+
+# portal path = followups path: POST /cases/<id>/<name>
+ACTIONS = {
+    "plan": Action(PlanForm, (Role.UNIT_HANDLER,), "提交整改方案"),
+    "progress": Action(ReportForm, (Role.UNIT_HANDLER,), "报告整改进展"),
+    "completion": Action(ReportForm, (Role.UNIT_HANDLER,), "提交整改报告"),
+    "reinspection": Action(ReinspectForm, (Role.INSPECTOR,), "复查"),
+    "close": Action(CloseForm, (Role.INSPECTOR,), "销号"),
+    "extension": Action(ExtensionForm, (Role.OFFICE_STAFF,), "延期"),
+    "escalations": Action(EscalationForm, (Role.OFFICE_STAFF,), "督办升级"),
+    "commendations": Action(CommendationForm, (Role.OFFICE_STAFF,), "表彰"),
+}
+
+
+@blp.post("/cases/<case_id>/<any(plan, progress, completion, reinspection, close, extension, escalations, commendations):action>")
+def case_action(case_id: str, action: str):
+    spec = ACTIONS[action]
+    who = viewer()
+    with portal().lock:
+        case = visible_case(portal().model, case_id)
+        responsible_unit = case.responsible_unit
+    require_roles(*spec.roles, action_zh=spec.label_zh)
+    if who.role == Role.UNIT_HANDLER and who.unit != responsible_unit:
+        raise Forbidden(f"unit handler of {who.unit} may not act for {responsible_unit}",
+                        f"经办人（{who.unit}）只能办理本单位的事项，该事项属于{responsible_unit}")
+    form = load_form(spec.schema())
+    if form is not None:
+        key = form.pop("idempotency_key", None)
+        body = {name: value.isoformat() if isinstance(value, date) else value for name, value in form.items()}
+        path = f"/cases/{quote(case_id, safe='')}/{action}"
+        call_service(lambda: portal().service("followups", user_token()).post(path, body, idempotency_key=key))
+    return redirect(url_for("cases.case_page", case_id=case_id))
