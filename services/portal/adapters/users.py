@@ -1,6 +1,7 @@
 """The portal's accounts: user, password hash, role and unit (from YAML, or the demo accounts)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,8 +50,7 @@ class UserDirectory:
 
     @classmethod
     def demo(cls) -> "UserDirectory":
-        password_hash = generate_password_hash(DEMO_PASSWORD)
-        return cls([Account(u, n, r, unit, password_hash) for u, n, r, unit in DEMO_ACCOUNTS])
+        return cls([Account(u, n, r, unit, _demo_password_hash()) for u, n, r, unit in DEMO_ACCOUNTS])
 
     @classmethod
     def from_file(cls, path: str) -> "UserDirectory":
@@ -65,6 +65,12 @@ class UserDirectory:
         if unknown:
             raise InvalidInput(f"unknown roles for {unknown}", "账号文件中有未知角色", field="role")
         return cls(accounts)
+
+
+@functools.cache
+def _demo_password_hash() -> str:
+    """Hashing is deliberately slow (pbkdf2); the demo accounts' shared hash is made once per process."""
+    return generate_password_hash(DEMO_PASSWORD)
 
 
 def load_directory(path: str | None) -> UserDirectory:

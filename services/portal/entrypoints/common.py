@@ -100,6 +100,13 @@ def shanghai_time(moment) -> str:
 
 # -- exports ----------------------------------------------------------------------------------------
 
+def inert(value):
+    """Text a person typed that a spreadsheet would run as a formula (=, +, -, @) is exported as plain text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
 def _download_name(name: str) -> str:
     return f"attachment; filename*=UTF-8''{quote(name)}"
 
@@ -115,7 +122,7 @@ def excel_response(title: str, headers: Sequence[str], rows: Iterable[Sequence],
         cell.alignment = Alignment(horizontal="center")
     widths = [len(str(h)) * 2 for h in headers]
     for row in rows:
-        values = ["" if v is None else v for v in row]
+        values = [inert(v) for v in row]
         sheet.append(values)
         widths = [max(w, min(60, len(str(v)) * 2)) for w, v in zip(widths, values, strict=False)]
     for index, width in enumerate(widths, start=1):
@@ -133,7 +140,7 @@ def csv_response(headers: Sequence[str], rows: Iterable[Sequence], filename: str
     writer = csv.writer(buffer)
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([inert(v) for v in row])
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": _download_name(f"{filename}.csv")})
 

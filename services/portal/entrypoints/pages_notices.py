@@ -551,14 +551,7 @@ def timeline_rows(entries: list[TimelineEntry], model: PortalModel) -> list[dict
 def _row_values(row: dict) -> tuple:
     values = (row["number"], row["time"], row["event"], row["subject"], row["actor"], row["role"], row["unit"], row["due"],
               row["timing"], row["summary"])
-    return tuple(_inert(value) for value in values)
-
-
-def _inert(value):
-    """Text a person typed that a spreadsheet would run as a formula (=, +, -, @) is exported as plain text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return values
 
 
 def chain_results(model: PortalModel, entries: list[TimelineEntry]) -> list[dict]:
