@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_event_store  # noqa: E402
 import bench_lag  # noqa: E402
 import bench_plan_parser  # noqa: E402
+import bench_portal  # noqa: E402
 import bench_relay  # noqa: E402
 from common import bench_stack  # noqa: E402
 
@@ -21,3 +22,4 @@ if __name__ == "__main__":
         bench_event_store.run(stack)
         bench_relay.run(stack)
         bench_lag.run(stack)
+        bench_portal.run(stack)

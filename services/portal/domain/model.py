@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -195,7 +196,9 @@ class PortalModel:
 
     def apply(self, service: str, event: EventEnvelope) -> bool:
         """Apply one event from ``service``'s topic; False for a redelivery (nothing changes)."""
-        check = self.streams.setdefault(event.stream_id, StreamCheck())
+        check = self.streams.get(event.stream_id)
+        if check is None:  # (not setdefault: that would make a StreamCheck for every event)
+            check = self.streams[event.stream_id] = StreamCheck()
         if event.version <= check.version:
             return False
         actor = event.actor
@@ -328,9 +331,10 @@ class PortalModel:
         case = self.cases.get(entry.stream_id)
         if case is None:
             return None
+        before = (_status_class(case.status), case.closed_on, case.deadline)
         for name, value in changes.items():
             setattr(case, name, value)
-        if "status" in changes or "closed_on" in changes:
+        if (_status_class(case.status), case.closed_on, case.deadline) != before:  # what the indexes hold changed
             self._index_case(case.id)
         entry.due = case.deadline
         return case
@@ -461,6 +465,156 @@ class PortalModel:
             task.closed_matters.append(data["matter_id"])
         return data["notice_id"]
 
+    # -- the indexes the queries read -------------------------------------------------------------------
+
+    def _index_case(self, case_id: str) -> None:
+        """Bring the indexes in step with the case's record (nothing to do when what they hold is unchanged)."""
+        case = self.cases.get(case_id)
+        if case is None:
+            return
+        entry = self._case_index.get(case_id)
+        if entry is None or entry.case is not case:  # a new case (or, never in practice, a replaced record)
+            if case_id not in self.case_order:
+                self.case_order[case_id] = len(self.case_order)
+            for key in case.related_task_ids or [NO_TASK]:
+                if type(key) is not str:
+                    continue
+                linked = self.case_ids_by_task.setdefault(key, [])
+                if entry is None:
+                    linked.append(case_id)  # the newest case: the list stays in case order
+                elif case_id not in linked:
+                    linked.append(case_id)
+                    linked.sort(key=self.case_order.__getitem__)
+        signature = _case_signature(case)
+        if entry is not None:
+            if entry.signature == signature and entry.case is case:
+                return
+            if not self._recount_case(case_id, entry, case, signature):
+                self._count_case(case_id, entry.case, entry.signature, -1)
+                self._count_case(case_id, case, signature, 1)
+        else:
+            self._count_case(case_id, case, signature, 1)
+        self._case_index[case_id] = _CaseEntry(case, signature)
+
+    def _recount_case(self, case_id: str, entry: "_CaseEntry", case: CaseRecord, signature: tuple) -> bool:
+        """A summed case that moved on (planned → reported → closed, a new deadline): add only the differences.
+        False when the change is of another kind (the caller takes the old counts out and puts the new in)."""
+        (old_scopes, old), (scopes, new) = entry.signature, signature
+        if entry.case is not case or old_scopes != scopes or old is None or new is None or old[1] != new[1]:
+            return False
+        day = new[1]
+        before, after = _contributions(old), _contributions(new)
+        changes = []
+        for target in {**before, **after}:
+            zero = (0,) * (3 if target[0] is None else 4)
+            change = tuple(n - o for n, o in zip(after.get(target, zero), before.get(target, zero), strict=True))
+            if any(change):
+                changes.append((target, change))
+        was_running = old[3] if old[0] == "open" else None
+        is_running = new[3] if new[0] == "open" else None
+        for unit in (None, *scopes):
+            index = self._scope(unit)
+            for (by, key), change in changes:
+                if by is None:
+                    index.counts.add(day, change)
+                else:
+                    sums = index.groups[by]
+                    total = sums.get(key)
+                    if total is None:
+                        total = sums[key] = RangeSum(4)
+                    total.add(day, change)
+            if was_running != is_running:
+                if was_running is not None:
+                    self._run(index, case_id, was_running, -1)
+                if is_running is not None:
+                    self._run(index, case_id, is_running, 1)
+        return True
+
+    @staticmethod
+    def _run(index: "ScopeIndex", case_id: str, running: tuple, sign: int) -> None:
+        deadline, office = running
+        if sign > 0:
+            insort(index.running, (deadline, case_id))
+            index.offices[office] += 1
+        else:
+            del index.running[bisect_left(index.running, (deadline, case_id))]
+            index.offices[office] -= 1
+            if not index.offices[office]:
+                del index.offices[office]
+
+    def _scope(self, unit: str | None) -> "ScopeIndex":
+        index = self.scopes.get(unit)
+        if index is None:
+            index = self.scopes[unit] = ScopeIndex()
+        return index
+
+    def _count_case(self, case_id: str, case: CaseRecord, signature: tuple, sign: int) -> None:
+        scopes, summed = signature
+        contributions = {}
+        if summed is not None:
+            contributions = {target: counts if sign > 0 else tuple(-count for count in counts)
+                             for target, counts in _contributions(summed).items()}
+        for unit in (None, *scopes):
+            index = self._scope(unit)
+            if unit is not None:
+                if sign > 0:
+                    index.cases[case_id] = case
+                else:
+                    index.cases.pop(case_id, None)
+            if summed is None:
+                if sign > 0:
+                    index.live[case_id] = case
+                else:
+                    index.live.pop(case_id, None)
+                continue
+            opened_on = summed[1]
+            for (by, key), counts in contributions.items():
+                if by is None:
+                    index.counts.add(opened_on, counts)
+                else:
+                    sums = index.groups[by]
+                    total = sums.get(key)
+                    if total is None:
+                        total = sums[key] = RangeSum(4)
+                    total.add(opened_on, counts)
+            if summed[0] == "open" and summed[3] is not None:
+                self._run(index, case_id, summed[3], sign)
+
+    def _index_notice(self, notice_id: str) -> None:
+        notice = self.notices.get(notice_id)
+        if notice is None:
+            return
+        if notice_id not in self.notice_order:
+            self.notice_order[notice_id] = len(self.notice_order)
+        cases = self.cases
+        signature = _notice_signature(notice, [cases[case_id].responsible_unit
+                                               for case_id in self.case_ids_by_notice.get(notice_id, ())])
+        entry = self._notice_index.get(notice_id)
+        if entry is not None:
+            if entry.signature == signature and entry.notice is notice:
+                return
+            self._count_notice(notice_id, entry.notice, entry.signature, -1)
+        self._count_notice(notice_id, notice, signature, 1)
+        self._notice_index[notice_id] = _NoticeEntry(notice, signature)
+
+    def _count_notice(self, notice_id: str, notice: NoticeRecord, signature: tuple, sign: int) -> None:
+        scopes, counted = signature
+        for unit in (None, *scopes):
+            index = self._scope(unit)
+            if unit is not None:
+                if sign > 0:
+                    index.notices[notice_id] = notice
+                else:
+                    index.notices.pop(notice_id, None)
+            if counted is None:
+                continue
+            if counted[0] == "summed":
+                index.notice_counts.add(counted[1], (sign, sign * counted[2]))
+            elif sign > 0:
+                index.live_notices[notice_id] = notice
+            else:
+                index.live_notices.pop(notice_id, None)
+
     # -- the whole state, for comparing the live path with a rebuild ------------------------------------
 
     def digest(self) -> str:
@@ -482,3 +636,212 @@ def _days_between(due: str | None, on: str | None) -> int | None:
     if not due or not on:
         return None
     return (date.fromisoformat(on[:10]) - date.fromisoformat(due[:10])).days
+
+
+# -- the chain check, without shared.envelope's generic conversions where the event is plain JSON ------------
+
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+def _plain(value: Any) -> bool:
+    """JSON-native data (str-keyed dicts, lists, str, int, float, bool, None), which to_jsonable leaves as it is."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            kind = type(item)
+            if not (kind is str or kind is int or kind is bool or item is None or kind is float or _plain(item)):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            kind = type(item)
+            if not (kind is str or kind is int or kind is bool or item is None or kind is float or _plain(item)):
+                return False
+        return True
+    return kind is str or kind is int or kind is bool or value is None or kind is float
+
+
+def _utc_text(moment: Any) -> str:
+    """shared.envelope.format_time, for the UTC datetimes events are read back with (others go through it)."""
+    if type(moment) is datetime and moment.tzinfo is timezone.utc and moment.year >= 1000:
+        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"  # "…+00:00" → "…Z"
+    return format_time(moment)
+
+
+def event_hash(event: EventEnvelope, actor_dict: dict | None = None) -> str:
+    """``event.compute_hash()``: the same canonical JSON, built directly when the event holds plain JSON data
+    (as every event read from a topic does); anything else goes through EventEnvelope itself."""
+    if (type(event) is EventEnvelope and actor_dict is not None and _plain(event.data) and _plain(actor_dict)
+            and _plain([event.event_id, event.stream_id, event.stream_type, event.version, event.type,
+                        event.schema_version, event.correlation_id, event.causation_id, event.prev_hash])):
+        recorded = _utc_text(event.recorded_at)
+        # equal moments print alike (format_time prints the UTC instant)
+        occurred = recorded if event.occurred_at == event.recorded_at else _utc_text(event.occurred_at)
+        body = {"event_id": event.event_id, "stream_id": event.stream_id, "stream_type": event.stream_type,
+                "version": event.version, "type": event.type, "schema_version": event.schema_version, "data": event.data,
+                "actor": actor_dict, "occurred_at": occurred, "recorded_at": recorded,
+                "correlation_id": event.correlation_id, "causation_id": event.causation_id, "prev_hash": event.prev_hash}
+        return hashlib.sha256((event.prev_hash + _CANONICAL_JSON(body)).encode("utf-8")).hexdigest()
+    return event.compute_hash()
+
+
+# -- indexes for the queries ------------------------------------------------------------------------------------
+
+STATUS_GROUPINGS = ("unit", "department", "task")  # the ways status_table groups cases
+
+
+class RangeSum:
+    """Counts kept by day (ISO date strings), summed over a closed range of days.
+
+    Changes only touch one day's counts; the running sums the range queries bisect are rebuilt, once, by the
+    first query after a change.
+    """
+
+    __slots__ = ("width", "by_day", "_days", "_running")
+
+    def __init__(self, width: int):
+        self.width = width
+        self.by_day: dict[str, list[int]] = {}
+        self._days: list[str] | None = None
+        self._running: list[list[int]] = []
+
+    def add(self, day: str, counts: tuple) -> None:
+        row = self.by_day.get(day)
+        if row is None:
+            row = self.by_day[day] = [0] * self.width
+        for i, count in enumerate(counts):
+            row[i] += count
+        self._days = None
+
+    def total(self, start: str | None, end: str | None) -> tuple:
+        """The counts summed over the days d with start <= d <= end (an end left None is open)."""
+        if self._days is None:
+            self._resum()
+        days = self._days
+        low = 0 if start is None else bisect_left(days, start)
+        high = len(days) if end is None else bisect_right(days, end)
+        if high <= low:
+            return (0,) * self.width
+        return tuple(running[high] - running[low] for running in self._running)
+
+    def _resum(self) -> None:
+        days = sorted(self.by_day)
+        by_day = self.by_day
+        running = []
+        for i in range(self.width):
+            total, column = 0, [0]
+            for day in days:
+                total += by_day[day][i]
+                column.append(total)
+            running.append(column)
+        self._days, self._running = days, running
+
+
+class ScopeIndex:
+    """What one viewer scope sees (a unit's, or everyone's under the key None), summed where it can be.
+
+    Cases are summed by the day they were opened: ended ones (closed, withdrawn) and open ones, whose count does
+    not depend on the day asked; the open cases whose deadline clock runs are also kept in deadline order, so
+    that the red and yellow ones of a day are a slice. Non-draft notices are summed by the day they were issued.
+    Records the sums cannot hold (a closing date that is not a date, ...) stay in ``live``/``live_notices`` and
+    are counted one by one, exactly as the queries always did.
+    """
+
+    __slots__ = ("cases", "live", "counts", "groups", "running", "offices", "notices", "notice_counts", "live_notices")
+
+    def __init__(self) -> None:
+        self.cases: dict[str, CaseRecord] = {}  # every case of the scope (not kept for None: that is model.cases)
+        self.live: dict[str, CaseRecord] = {}
+        self.counts = RangeSum(3)  # by opened_on: (ended, of them closed, open)
+        # by group key, by opened_on: (closed, their days to close summed, closed with days to close, open)
+        self.groups: dict[str, dict[Any, RangeSum]] = {by: {} for by in STATUS_GROUPINGS}
+        self.running: list[tuple[str, str]] = []  # (deadline, case id) of open cases whose clock runs, sorted
+        self.offices: Counter = Counter()  # the issuing offices of those cases (whose yellow windows apply)
+        self.notices: dict[str, NoticeRecord] = {}  # every notice of the scope, drafts too (not kept for None)
+        self.notice_counts = RangeSum(2)  # by issued_on: (non-draft notices, of them prompt letters)
+        self.live_notices: dict[str, NoticeRecord] = {}
+
+
+@dataclass(slots=True)
+class _CaseEntry:
+    case: CaseRecord
+    signature: tuple
+
+
+@dataclass(slots=True)
+class _NoticeEntry:
+    notice: NoticeRecord
+    signature: tuple
+
+
+def _units(*groups) -> tuple:
+    return tuple(sorted({unit for group in groups for unit in group if isinstance(unit, str)}))
+
+
+def _case_signature(case: CaseRecord) -> tuple:
+    """Everything the indexes hold about a case: the scopes that see it and what it adds to their sums
+    (None: nothing, it is counted one by one)."""
+    scopes = _units((case.responsible_unit,), case.target_units)
+    opened_on, status = case.opened_on, case.status
+    if type(opened_on) is not str:
+        return scopes, None
+    if status == "withdrawn":
+        return scopes, ("withdrawn", opened_on)
+    keys = tuple(tuple(group_keys(case, by)) for by in STATUS_GROUPINGS)
+    if not all(type(key) is str for group in keys for key in group):
+        return scopes, None
+    if status == "closed":
+        try:
+            days = case.days_to_close
+        except (TypeError, ValueError):  # the query raises as it always did
+            return scopes, None
+        return scopes, ("closed", opened_on, days, keys) if days is None or type(days) is int else None
+    running = None
+    if status in CLOCK_RUNNING and case.deadline is not None:
+        if type(case.deadline) is not str or not isinstance(case.issuer_unit, (str, type(None))):
+            return scopes, None
+        running = (case.deadline, case.issuer_unit)
+    return scopes, ("open", opened_on, keys, running)
+
+
+def _status_class(status: Any) -> str:
+    """All a case's status tells the indexes (see _case_signature)."""
+    if status == "withdrawn" or status == "closed":
+        return status
+    return "running" if status in CLOCK_RUNNING else "open"
+
+
+def _contributions(summed: tuple) -> dict:
+    """What a summed case adds, on the day it was opened, to its scope's counts (under (None, None):
+    ended, closed, open) and to each of its groups (under (grouping, key): closed, days to close, closed with
+    days to close, open); a group listed twice among a case's keys gets it twice, as the queries count it."""
+    state = summed[0]
+    if state == "withdrawn":
+        return {(None, None): (1, 0, 0)}
+    if state == "closed":
+        days, keys = summed[2], summed[3]
+        result = {(None, None): (1, 1, 0)}
+        counts = (1, days or 0, 0 if days is None else 1, 0)
+    else:
+        keys = summed[2]
+        result = {(None, None): (0, 0, 1)}
+        counts = (0, 0, 0, 1)
+    for by, group in zip(STATUS_GROUPINGS, keys, strict=True):
+        for key in group:
+            target = (by, key)
+            before = result.get(target)
+            result[target] = counts if before is None else tuple(a + b for a, b in zip(before, counts, strict=True))
+    return result
+
+
+def _notice_signature(notice: NoticeRecord, responsible_units: list) -> tuple:
+    scopes = _units(notice.target_units, notice.copied_units, responsible_units)
+    if notice.status == "draft":
+        counted = None
+    elif type(notice.issued_on) is str:
+        counted = ("summed", notice.issued_on, 1 if notice.kind in PROMPT_KINDS else 0)
+    else:
+        counted = ("live",)
+    return scopes, counted

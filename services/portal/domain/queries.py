@@ -5,6 +5,7 @@ unit's notices and cases, auditors, inspectors and office staff everything.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -13,10 +14,20 @@ from typing import Iterable
 from shared.auth import Role
 from shared.deadlines import CalendarOutOfRange, Light, add_working_days
 from shared.policy import PolicyBook
-from services.portal.domain.model import CASE_ENDED, CLOCK_RUNNING, CaseRecord, NoticeRecord, PortalModel, TimelineEntry
+from services.portal.domain.model import (
+    CASE_ENDED,
+    CLOCK_RUNNING,
+    NO_TASK,
+    PROMPT_KINDS,
+    CaseRecord,
+    NoticeRecord,
+    PortalModel,
+    ScopeIndex,
+    TimelineEntry,
+    group_keys,
+)
 
 SCOPED_ROLES = (Role.UNIT_HANDLER, Role.DEPARTMENT_LIAISON)
-PROMPT_KINDS = ("工作提示函",)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,22 @@ class Period:
             return "全部"
         return f"{self.start or '…'} 至 {self.end or '…'}"
 
+    def bounds(self) -> tuple[str | None, str | None]:
+        """The ends as the ISO strings ``contains`` compares days with."""
+        return (None if self.start is None else self.start.isoformat(), None if self.end is None else self.end.isoformat())
+
+
+def _contains(period: Period):
+    """``period.contains`` with the ends turned into strings once, for loops over many records."""
+    start, end = period.bounds()
+    if start is None and end is None:
+        return lambda day: day is not None
+    if end is None:
+        return lambda day: day is not None and day >= start
+    if start is None:
+        return lambda day: day is not None and day <= end
+    return lambda day: day is not None and day >= start and day <= end
+
 
 class LightRule:
     """Today's traffic light of a case: each issuing office's own yellow window (computed once per request)."""
@@ -91,13 +118,28 @@ class LightRule:
 
 
 def visible_cases(model: PortalModel, viewer: Viewer) -> Iterable[CaseRecord]:
+    """The cases the viewer may see, in the model's order (a unit's come from the model's index of that unit)."""
     if viewer.scope is None:
         return model.cases.values()
-    return (case for case in model.cases.values() if viewer.sees_case(case))
+    index = model.scopes.get(viewer.scope)
+    if index is None:
+        return []
+    order = model.case_order
+    return sorted(index.cases.values(), key=lambda case: order[case.id])
 
 
 def visible_notices(model: PortalModel, viewer: Viewer) -> list[NoticeRecord]:
-    return [n for n in model.notices.values() if n.status != "draft" and viewer.sees_notice(n, model)]
+    if viewer.scope is None:
+        return [n for n in model.notices.values() if n.status != "draft"]
+    index = model.scopes.get(viewer.scope)
+    if index is None:
+        return []
+    order = model.notice_order
+    return [n for n in sorted(index.notices.values(), key=lambda notice: order[notice.id]) if n.status != "draft"]
+
+
+def _scope_index(model: PortalModel, viewer: Viewer) -> ScopeIndex:
+    return model.scopes.get(viewer.scope) or ScopeIndex()
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -105,7 +147,99 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def dashboard(model: PortalModel, viewer: Viewer, period: Period, rule: LightRule) -> dict:
-    """The headline figures of a period, today's lights of the open items, and open/overdue by unit."""
+    """The headline figures of a period, today's lights of the open items, and open/overdue by unit.
+
+    Counts come summed by day from the viewer's scope index; only the cases red or yellow today (a slice
+    of the open ones in deadline order) and the few records the sums cannot hold are looked at one by one.
+    """
+    if type(rule) is not LightRule:
+        return _dashboard_walk(model, viewer, period, rule)
+    index = _scope_index(model, viewer)
+    start, end = period.bounds()
+    contains = _contains(period)
+    notices_issued, prompt_letters = index.notice_counts.total(start, end)
+    for notice in index.live_notices.values():
+        if contains(notice.issued_on):
+            notices_issued += 1
+            prompt_letters += notice.kind in PROMPT_KINDS
+    ended, closed, open_ = index.counts.total(start, end)
+    opened = ended + open_
+    lights: Counter = Counter()
+    by_unit: dict[str, Counter] = defaultdict(Counter)
+    for unit, sums in index.groups["unit"].items():
+        unit_open = sums.total(start, end)[3]
+        if unit_open:
+            by_unit[unit]["open"] = unit_open
+    red = yellow = 0
+    for case in _red_cases(model, index, rule):
+        if contains(case.opened_on):
+            red += 1
+            by_unit[case.responsible_unit]["overdue"] += 1
+    for case in _yellow_cases(model, index, rule):
+        if contains(case.opened_on):
+            yellow += 1
+    lights.update({Light.GREEN: open_ - red - yellow, Light.YELLOW: yellow, Light.RED: red})
+    overdue = red
+    for case in index.live.values():
+        if not contains(case.opened_on):
+            continue
+        opened += 1
+        light = rule.light(case)
+        if case.status == "closed":
+            closed += 1
+        elif light is not None:
+            lights[light] += 1
+            by_unit[case.responsible_unit]["open"] += 1
+            if light == Light.RED:
+                overdue += 1
+                by_unit[case.responsible_unit]["overdue"] += 1
+    return _dashboard_figures(period, notices_issued, prompt_letters, opened, closed, overdue, lights, by_unit)
+
+
+def _red_cases(model: PortalModel, index: ScopeIndex, rule: LightRule) -> Iterable[CaseRecord]:
+    """The scope's summed open cases whose light is red today: clock running, deadline before today."""
+    cases, running = model.cases, index.running
+    for i in range(bisect_left(running, rule.today, key=_deadline)):
+        yield cases[running[i][1]]
+
+
+def _yellow_cases(model: PortalModel, index: ScopeIndex, rule: LightRule) -> Iterable[CaseRecord]:
+    """The scope's summed open cases whose light is yellow today: deadline from today to their office's horizon."""
+    horizons = [horizon for office in index.offices if (horizon := rule._horizon(office)) is not None]
+    if not horizons:
+        return
+    cases, running = model.cases, index.running
+    for i in range(bisect_left(running, rule.today, key=_deadline), bisect_right(running, max(horizons), key=_deadline)):
+        deadline, case_id = running[i]
+        case = cases[case_id]
+        horizon = rule._horizon(case.issuer_unit)
+        if horizon is not None and deadline <= horizon:
+            yield case
+
+
+def _deadline(entry: tuple[str, str]) -> str:
+    return entry[0]
+
+
+def _dashboard_figures(period: Period, notices_issued: int, prompt_letters: int, opened: int, closed: int, overdue: int,
+                       lights: Counter, by_unit: dict[str, Counter]) -> dict:
+    return {
+        "period": period.label(),
+        "notices_issued": notices_issued,
+        "prompt_letters": prompt_letters,
+        "matters": opened,
+        "under_rectification": sum(lights.values()),
+        "closed": closed,
+        "overdue": overdue,
+        "completion_rate": _rate(closed, opened),
+        "lights": {light: lights.get(light, 0) for light in (Light.GREEN, Light.YELLOW, Light.RED)},
+        "by_unit": sorted(({"unit": unit, "open": c["open"], "overdue": c["overdue"]} for unit, c in by_unit.items()),
+                          key=lambda row: (-row["open"], -row["overdue"], row["unit"])),
+    }
+
+
+def _dashboard_walk(model: PortalModel, viewer: Viewer, period: Period, rule) -> dict:
+    """dashboard by walking every visible record (for a light rule other than LightRule)."""
     notices = [n for n in visible_notices(model, viewer) if period.contains(n.issued_on)]
     opened = closed = overdue = 0
     lights: Counter = Counter()
@@ -123,19 +257,8 @@ def dashboard(model: PortalModel, viewer: Viewer, period: Period, rule: LightRul
             if light == Light.RED:
                 overdue += 1
                 by_unit[case.responsible_unit]["overdue"] += 1
-    return {
-        "period": period.label(),
-        "notices_issued": len(notices),
-        "prompt_letters": sum(n.kind in PROMPT_KINDS for n in notices),
-        "matters": opened,
-        "under_rectification": sum(lights.values()),
-        "closed": closed,
-        "overdue": overdue,
-        "completion_rate": _rate(closed, opened),
-        "lights": {light: lights.get(light, 0) for light in (Light.GREEN, Light.YELLOW, Light.RED)},
-        "by_unit": sorted(({"unit": unit, "open": c["open"], "overdue": c["overdue"]} for unit, c in by_unit.items()),
-                          key=lambda row: (-row["open"], -row["overdue"], row["unit"])),
-    }
+    return _dashboard_figures(period, len(notices), sum(n.kind in PROMPT_KINDS for n in notices), opened, closed,
+                              overdue, lights, by_unit)
 
 
 GROUPINGS = {
@@ -147,13 +270,115 @@ GROUPINGS = {
 
 def status_table(model: PortalModel, viewer: Viewer, period: Period, by: str, rule: LightRule) -> list[dict]:
     """Open, overdue and closed matters, completion rate and average days to close, grouped by unit,
-    department (the notice's target) or task."""
+    department (the notice's target) or task.
+
+    Closed cases come summed by day per group from the viewer's scope index, open ones are looked at one by
+    one; rows are in the order of (-overdue, -open, label), rows equal in all three in the order their groups
+    first appear among the cases (as when every case was walked in turn).
+    """
+    if by not in GROUPINGS or type(rule) is not LightRule:
+        return _status_table_walk(model, viewer, period, by, rule)
+    index = _scope_index(model, viewer)
+    start, end = period.bounds()
+    contains = _contains(period)
+    groups: dict = {}  # key -> [total, open, overdue, closed, days summed, days counted]
+    for key, sums in index.groups[by].items():
+        closed, days, counted, open_ = sums.total(start, end)
+        if closed or open_:
+            groups[key] = [closed + open_, open_, 0, closed, days, counted]
+    for case in _red_cases(model, index, rule):
+        if contains(case.opened_on):
+            for key in group_keys(case, by):
+                groups[key][2] += 1
+    red = Light.RED
+    for case in index.live.values():
+        if not contains(case.opened_on) or case.status == "withdrawn":
+            continue
+        keys = group_keys(case, by)
+        light = rule.light(case)
+        for key in keys:
+            row = groups.get(key)
+            if row is None:
+                row = groups[key] = [0, 0, 0, 0, 0, 0]
+            row[0] += 1
+            if case.status == "closed":
+                row[3] += 1
+                if case.days_to_close is not None:
+                    row[4] += case.days_to_close
+                    row[5] += 1
+            else:
+                row[1] += 1
+                row[2] += light == red
+    rows = []
+    for key, (total, open_, overdue, closed, days, counted) in groups.items():
+        label = model.tasks[key].text if by == "task" and key in model.tasks else key
+        rows.append({"key": key, "total": total, "open": open_, "overdue": overdue, "closed": closed, "label": label,
+                     "completion_rate": _rate(closed, total),
+                     "avg_days_to_close": round(days / counted, 1) if counted else None})
+    return _in_table_order(rows, lambda keys: _first_seen(model, viewer, index, by, keys, contains))
+
+
+def _in_table_order(rows: list[dict], first_seen) -> list[dict]:
+    """Sorted by (-overdue, -open, label); rows equal in those ordered by ``first_seen`` (where their group
+    first appeared), which is only asked about such rows."""
+    rows = sorted(rows, key=lambda row: (-row["overdue"], -row["open"], row["label"]))
+    ties = set()
+    for i in range(1, len(rows)):
+        a, b = rows[i - 1], rows[i]
+        if a["overdue"] == b["overdue"] and a["open"] == b["open"] and a["label"] == b["label"]:
+            ties.add(i)
+    if not ties:
+        return rows
+    places = first_seen({rows[i]["key"] for i in ties} | {rows[i - 1]["key"] for i in ties})
+    start = 0
+    result = []
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or i not in ties:
+            run = rows[start:i]
+            if len(run) > 1:
+                run.sort(key=lambda row: places.get(row["key"], (float("inf"), 0)))
+            result += run
+            start = i
+    return result
+
+
+def _first_seen(model: PortalModel, viewer: Viewer, index: ScopeIndex, by: str, keys: set, contains) -> dict:
+    """For each group key, (place in the model's cases, place in that case's keys) of the first case counted in it."""
+    places: dict = {}
+    order = model.case_order
+    if by == "task" and all(type(key) is str for key in keys):
+        for key in keys:
+            for case_id in model.case_ids_by_task.get(key, ()):
+                case = model.cases[case_id]
+                if viewer.scope is not None and case_id not in index.cases:
+                    continue
+                if not contains(case.opened_on) or case.status == "withdrawn":
+                    continue
+                case_keys = group_keys(case, by)
+                if key in case_keys:
+                    places[key] = (order[case_id], case_keys.index(key))
+                    break
+        return places
+    for case in visible_cases(model, viewer):  # (by unit or department every label is its own key: not reached)
+        if not contains(case.opened_on) or case.status == "withdrawn":
+            continue
+        case_keys = group_keys(case, by)
+        for position, key in enumerate(case_keys):
+            if key in keys and key not in places:
+                places[key] = (order[case.id], position)
+        if len(places) == len(keys):
+            break
+    return places
+
+
+def _status_table_walk(model: PortalModel, viewer: Viewer, period: Period, by: str, rule: LightRule) -> list[dict]:
+    """status_table by walking every visible case (for a grouping the indexes do not keep)."""
     groups: dict[str, dict] = {}
     for case in visible_cases(model, viewer):
         if not period.contains(case.opened_on) or case.status == "withdrawn":
             continue
         keys = {"unit": [case.responsible_unit], "department": case.target_units or [case.responsible_unit],
-                "task": case.related_task_ids or ["（未关联任务）"]}[by]
+                "task": case.related_task_ids or [NO_TASK]}[by]
         light = rule.light(case)
         for key in keys:
             row = groups.setdefault(key, {"key": key, "total": 0, "open": 0, "overdue": 0, "closed": 0, "days": []})
