@@ -1,8 +1,9 @@
 """Guards against slow or super-linear parsing.
 
-The 1 MB / 1 s target itself is measured by ``tests/bench/bench_plan_parser.py``;
-these bounds are looser so that a busy CI machine does not make them flaky,
-but they catch a quadratic path or catastrophic regex backtracking at once.
+The 1 MB / 1 s target itself is measured by ``tests/bench/bench_plan_parser.py``.
+These bounds are hang guards, 30x the normal time: a busy machine (a 3 s limit failed once while a
+benchmark ran beside the suite) must not make them flaky, while a quadratic path or catastrophic regex
+backtracking, which takes minutes on these inputs, still fails at once.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from services.tasks.plan_import import PlanParseError, parse_plan
 
+HANG_GUARD_SECONDS = 30.0
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_plan_parser.py"
 
 
@@ -36,7 +38,7 @@ def test_one_megabyte_plan_parses_quickly():
     result = parse_plan(document)
     assert len(result["sections"]) > 300
     assert all(len(section["items"]) == 12 for section in result["sections"])
-    assert elapsed < 3.0, f"1 MB took {elapsed:.2f} s"
+    assert elapsed < HANG_GUARD_SECONDS, f"1 MB took {elapsed:.2f} s"
 
 
 @pytest.mark.parametrize(
@@ -52,4 +54,4 @@ def test_one_megabyte_plan_parses_quickly():
     ids=["long-line", "long-sentence", "many-numbers", "parentheses", "numerals", "brackets"],
 )
 def test_pathological_input_is_linear(text):
-    assert _timed(text) < 5.0
+    assert _timed(text) < HANG_GUARD_SECONDS
