@@ -45,7 +45,9 @@ def test_the_live_portal_and_a_rebuild_from_the_topics_agree_on_every_read_model
 
     assert list(portal.model.notices) == [notice_id]
     entries = timeline(portal.model, notice_id)
-    assert entries[0].type == "NoticeIssued" and entries[-1].type == "NoticeCleared"
+    types = [entry.type for entry in entries]
+    # the tasks service may record the last matter's closure after notices cleared the notice, or before
+    assert types[0] == "NoticeIssued" and types.count("NoticeCleared") == 1 and types.count("TaskMatterClosed") == 3
     assert all(result["ok"] for result in timeline_verification(portal.model, entries))
     figures = dashboard(portal.model, Viewer("a", "auditor"), Period(), portal.light_rule())
     assert (figures["notices_issued"], figures["matters"], figures["closed"], figures["completion_rate"]) == (1, 3, 3, 1.0)
