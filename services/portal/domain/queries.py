@@ -179,8 +179,16 @@ def dashboard(model: PortalModel, viewer: Viewer, period: Period, rule: LightRul
         if contains(case.opened_on):
             yellow += 1
     lights.update({Light.GREEN: open_ - red - yellow, Light.YELLOW: yellow, Light.RED: red})
-    overdue = red
-    for case in index.live.values():
+    live_opened, live_closed, live_overdue = _tally_cases(index.live.values(), contains, rule, lights, by_unit)
+    return _dashboard_figures(period, notices_issued, prompt_letters, opened + live_opened, closed + live_closed,
+                              red + live_overdue, lights, by_unit)
+
+
+def _tally_cases(cases: Iterable[CaseRecord], contains, rule, lights: Counter,
+                 by_unit: dict[str, Counter]) -> tuple[int, int, int]:
+    """Count cases opened in the period one by one into ``lights`` and ``by_unit``; returns (opened, closed, overdue)."""
+    opened = closed = overdue = 0
+    for case in cases:
         if not contains(case.opened_on):
             continue
         opened += 1
@@ -193,7 +201,7 @@ def dashboard(model: PortalModel, viewer: Viewer, period: Period, rule: LightRul
             if light == Light.RED:
                 overdue += 1
                 by_unit[case.responsible_unit]["overdue"] += 1
-    return _dashboard_figures(period, notices_issued, prompt_letters, opened, closed, overdue, lights, by_unit)
+    return opened, closed, overdue
 
 
 def _red_cases(model: PortalModel, index: ScopeIndex, rule: LightRule) -> Iterable[CaseRecord]:
@@ -241,22 +249,9 @@ def _dashboard_figures(period: Period, notices_issued: int, prompt_letters: int,
 def _dashboard_walk(model: PortalModel, viewer: Viewer, period: Period, rule) -> dict:
     """dashboard by walking every visible record (for a light rule other than LightRule)."""
     notices = [n for n in visible_notices(model, viewer) if period.contains(n.issued_on)]
-    opened = closed = overdue = 0
     lights: Counter = Counter()
     by_unit: dict[str, Counter] = defaultdict(Counter)
-    for case in visible_cases(model, viewer):
-        if not period.contains(case.opened_on):
-            continue
-        opened += 1
-        light = rule.light(case)
-        if case.status == "closed":
-            closed += 1
-        elif light is not None:
-            lights[light] += 1
-            by_unit[case.responsible_unit]["open"] += 1
-            if light == Light.RED:
-                overdue += 1
-                by_unit[case.responsible_unit]["overdue"] += 1
+    opened, closed, overdue = _tally_cases(visible_cases(model, viewer), period.contains, rule, lights, by_unit)
     return _dashboard_figures(period, len(notices), sum(n.kind in PROMPT_KINDS for n in notices), opened, closed,
                               overdue, lights, by_unit)
 
