@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run stop test test-unit test-integration test-e2e test-reliability bench lint up down clean
+.PHONY: install browser postgres run stop test test-unit test-integration test-e2e test-reliability bench lint up down clean
 
 $(STAMP): pyproject.toml
 	@echo "[duban] creating $(VENV) and installing duban with pinned dependencies …"
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --progress-bar off -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)  ## .venv with duban (and its CLI `duban`), Kafka's jars and the FerretDB binary
+install: $(STAMP) postgres  ## .venv with duban (and its CLI `duban`), Kafka's jars, the FerretDB binary, PostgreSQL
 	$(PY) deploy/localstack.py install
 
 run: install  ## Kafka + FerretDB + every service's web and worker; Ctrl-C or `make stop` ends it
@@ -32,6 +32,13 @@ $(CHROMIUM):
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-wqy-zenhei)
 
 browser: $(CHROMIUM)
+
+# Debian's PostgreSQL server is FerretDB's default backend; the launcher runs a private cluster of it under .run/.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+	  echo "[duban] installing Debian's PostgreSQL (FerretDB's default backend) …"; \
+	  $(SUDO) apt-get install -y --no-install-recommends postgresql || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends postgresql); }
 
 test: install browser  ## the whole suite; the real servers are started and stopped by the test session
 	$(PY) -m pytest tests

@@ -1,11 +1,14 @@
 """The local stack without Docker: the real Kafka broker and FerretDB, then every duban process.
 
     python deploy/localstack.py install      fetch Kafka's jars (Maven) and build FerretDB (Go), cached
-    python deploy/localstack.py infra        start Kafka + FerretDB, print their addresses, wait
+    python deploy/localstack.py infra        start Kafka + PostgreSQL + FerretDB, print their addresses, wait
     python deploy/localstack.py run          start infra and every service's web and worker, wait
     python deploy/localstack.py stop         stop whatever `run`/`infra` started (from their pid files)
 
 Where KAFKA_BOOTSTRAP / MONGO_URL are set, those servers are used and nothing is started for them.
+FerretDB runs on a private PostgreSQL cluster under the run directory (DUBAN_MONGO_ENGINE=postgresql, the
+default) or on SQLite files (DUBAN_MONGO_ENGINE=sqlite, the fallback); see deploy/ferretdb_indexes.py for
+the indexes each engine gets.
 The test suite imports this module to start the same servers once per session.
 """
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -25,13 +29,22 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+try:
+    from deploy import ferretdb_indexes
+except ImportError:  # run as a script: deploy/ is on sys.path
+    import ferretdb_indexes
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("DUBAN_CACHE_DIR", ROOT / ".cache"))
 RUN_DIR = Path(os.environ.get("DUBAN_RUN_DIR", ROOT / ".run"))
 KAFKA_VERSION = "3.9.1"
 KAFKA_LIBS = CACHE / f"kafka-{KAFKA_VERSION}" / "libs"
 FERRETDB_VERSION = "v1.24.2"
-FERRETDB_BIN = CACHE / "bin" / f"duban-ferretdb-{FERRETDB_VERSION}"
+# The binary's name carries a digest of its sources, so a change to main.go or go.sum rebuilds it.
+FERRETDB_SOURCES = ("main.go", "go.mod", "go.sum")
+FERRETDB_BIN = CACHE / "bin" / "duban-ferretdb-{}-{}".format(FERRETDB_VERSION, hashlib.sha256(b"".join(
+    (ROOT / "deploy/ferretdb" / name).read_bytes() for name in FERRETDB_SOURCES)).hexdigest()[:12])
+MONGO_ENGINES = ("postgresql", "sqlite")
 SERVICES = {"tasks": 8001, "notices": 8002, "followups": 8003}
 PORTAL_PORT = 8000
 
@@ -85,6 +98,25 @@ def install() -> None:
     _require_tool("java", "apt-get install -y openjdk-17-jre-headless")
     install_kafka()
     install_ferretdb()
+    if mongo_engine() == "postgresql":
+        say(f"PostgreSQL for FerretDB: {postgres_bin_dir()}")
+
+
+def mongo_engine() -> str:
+    """FerretDB's backend: PostgreSQL (indexes it can use) unless DUBAN_MONGO_ENGINE=sqlite."""
+    engine = os.environ.get("DUBAN_MONGO_ENGINE") or "postgresql"
+    if engine not in MONGO_ENGINES:
+        raise SystemExit(f"[duban] DUBAN_MONGO_ENGINE={engine!r}: choose one of {', '.join(MONGO_ENGINES)}")
+    return engine
+
+
+def postgres_bin_dir() -> Path:
+    """The newest Debian PostgreSQL server (`make install` brings the package with apt)."""
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    if not candidates:
+        raise SystemExit("[duban] PostgreSQL is not installed (FerretDB's default backend): run `make install`, "
+                         "or apt-get install -y postgresql, or set DUBAN_MONGO_ENGINE=sqlite")
+    return candidates[-1].parent
 
 
 # -- processes -------------------------------------------------------------------------------
@@ -131,8 +163,13 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     kafka_bootstrap: str | None = None
     mongo_url: str | None = None
+    postgres_url: str | None = None  # FerretDB's backend, when the engine is PostgreSQL
+    # A throw-away stack (tests) trades PostgreSQL's crash safety for speed; `make run` keeps it.
+    durable: bool = True
+    _sqlite_indexer: "ferretdb_indexes.SQLiteIdIndexer | None" = None
 
-    def spawn(self, name: str, argv: list[str], env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:
+    def spawn(self, name: str, argv: list[str], env: dict | None = None, cwd: Path | None = None,
+              user: str | None = None) -> subprocess.Popen:
         running = self.processes.get(name)
         if running is not None and running.poll() is None:
             raise RuntimeError(f"{name} is already running (pid {running.pid}); give the new one another name")
@@ -141,7 +178,7 @@ class Stack:
         with open(log_path, "ab") as log:
             # A session of its own, so stopping kills the whole process group (gunicorn's workers too).
             process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy(),
-                                       cwd=cwd or ROOT, start_new_session=True)
+                                       cwd=cwd or ROOT, start_new_session=True, user=user, group=user)
         self.processes[name] = process
         pid_file = self.run_dir / "pids" / f"{name}.pid"
         pid_file.parent.mkdir(parents=True, exist_ok=True)
@@ -188,12 +225,45 @@ class Stack:
         self.kafka_bootstrap = f"127.0.0.1:{port}"
         return self.kafka_bootstrap
 
-    def start_ferretdb(self, port: int | None = None) -> str:
+    def start_postgres(self, port: int | None = None) -> str:
+        """A private PostgreSQL cluster under the run directory, FerretDB's backend; returns its URL."""
+        bin_dir = postgres_bin_dir()
         port = port or free_port()
-        say(f"starting FerretDB {FERRETDB_VERSION} (SQLite) on 127.0.0.1:{port} …")
-        process = self.spawn("ferretdb", [str(FERRETDB_BIN), "--listen-addr", f"127.0.0.1:{port}",
-                                          "--data-dir", str(self.run_dir / "ferretdb-data")])
+        data, sockets = self.run_dir / "postgres-data", self.run_dir / "postgres-socket"
+        # PostgreSQL refuses to run as root: as root, the cluster belongs to Debian's `postgres` account.
+        user = "postgres" if os.geteuid() == 0 else None
+        for folder in (data, sockets):
+            folder.mkdir(parents=True, exist_ok=True)
+            if user:
+                shutil.chown(folder, user, user)
+                folder.chmod(0o700)
+        if user:
+            self.run_dir.chmod(0o755)  # mkdtemp makes it 0700; the postgres account must reach its folders
+        if not (data / "PG_VERSION").exists():
+            subprocess.run([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                            "--no-locale", "--no-sync"], check=True, stdout=subprocess.DEVNULL, user=user, group=user)
+        settings = {"listen_addresses": "127.0.0.1", "unix_socket_directories": str(sockets), "max_connections": "200",
+                    **({} if self.durable else {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"})}
+        say(f"starting PostgreSQL ({bin_dir.parent.name}) on 127.0.0.1:{port} for FerretDB …")
+        process = self.spawn("postgres", [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port)]
+                             + [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")], user=user)
+        wait_for_port(port, "PostgreSQL", process, self.log_path("postgres"))
+        self.postgres_url = ferretdb_indexes.prepare_postgres(bin_dir, port, process, self.log_path("postgres"))
+        return self.postgres_url
+
+    def start_ferretdb(self, port: int | None = None, engine: str | None = None) -> str:
+        engine = engine or mongo_engine()
+        port = port or free_port()
+        if engine == "postgresql":
+            backend = ["--postgresql-url", self.postgres_url or self.start_postgres()]
+        else:
+            backend = ["--data-dir", str(self.run_dir / "ferretdb-data")]
+        say(f"starting FerretDB {FERRETDB_VERSION} ({engine}) on 127.0.0.1:{port} …")
+        process = self.spawn("ferretdb", [str(FERRETDB_BIN), "--listen-addr", f"127.0.0.1:{port}", *backend])
         wait_for_port(port, "FerretDB", process, self.log_path("ferretdb"))
+        if engine == "sqlite":
+            self._sqlite_indexer = ferretdb_indexes.SQLiteIdIndexer(self.run_dir / "ferretdb-data")
+            self._sqlite_indexer.start()
         self.mongo_url = f"mongodb://127.0.0.1:{port}/"
         return self.mongo_url
 
@@ -249,6 +319,8 @@ class Stack:
 
     def stop(self, names: list[str] | None = None, timeout: float = 15) -> None:
         """SIGTERM each process group, then SIGKILL what is still there; services before servers."""
+        if self._sqlite_indexer is not None and names is None:
+            self._sqlite_indexer.stop()
         order = names or [n for n in reversed(list(self.processes))]
         for name in order:
             process = self.processes.get(name)
@@ -267,10 +339,10 @@ class Stack:
 
 
 @contextlib.contextmanager
-def temporary_stack(prefix: str = "duban-"):
+def temporary_stack(prefix: str = "duban-", durable: bool = False):
     """Kafka + FerretDB in a throw-away folder (or the servers named by KAFKA_BOOTSTRAP/MONGO_URL)."""
     run_dir = Path(tempfile.mkdtemp(prefix=prefix))
-    stack = Stack(run_dir)
+    stack = Stack(run_dir, durable=durable)
     try:
         stack.start_infra()
         yield stack
@@ -312,7 +384,9 @@ def stop_from_pid_files(run_dir: Path = RUN_DIR) -> None:
                 break
             time.sleep(0.1)
     pid_dir = run_dir / "pids"
-    pid_files = sorted(pid_dir.rglob("*.pid"), key=lambda p: p.stem in ("kafka", "ferretdb")) if pid_dir.exists() else []
+    servers = ("kafka", "ferretdb", "postgres")  # after the services, and PostgreSQL after FerretDB
+    pid_files = sorted(pid_dir.rglob("*.pid"), key=lambda p: servers.index(p.stem) + 1 if p.stem in servers else 0) \
+        if pid_dir.exists() else []
     for pid_file in pid_files:
         pid = _read_pid(pid_file)
         if pid is None:
@@ -381,7 +455,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         stack.start_infra(int(os.environ.get("DUBAN_KAFKA_PORT", "9092")), int(os.environ.get("DUBAN_MONGO_PORT", "27017")))
         say(f"Kafka:   {stack.kafka_bootstrap}")
-        say(f"MongoDB: {stack.mongo_url}")
+        say(f"MongoDB: {stack.mongo_url}" + (f" (FerretDB on PostgreSQL {stack.postgres_url})" if stack.postgres_url else ""))
         if args.command == "run":
             urls = {}
             for service, default_port in SERVICES.items():

@@ -60,10 +60,24 @@ class OutboxRelay:
         self.idle_seconds = idle_seconds
 
     def publish_pending(self) -> int:
-        """Publish one batch; returns how many events were published and marked."""
-        events = self.store.unpublished(self.batch_size)
-        if not events:
-            return 0
+        """Publish the backlog, ``batch_size`` events at a time; returns how many were published and marked.
+
+        The store hands over the whole backlog at once (it is sorted client-side), so a large backlog after
+        an outage is read once, not once per batch.
+        """
+        backlog = self.store.unpublished()
+        published = 0
+        for start in range(0, len(backlog), self.batch_size):
+            batch = backlog[start:start + self.batch_size]
+            delivered = self._publish(batch)
+            self.store.mark_published(delivered)
+            metrics.EVENTS_PUBLISHED.labels(topic=self.topic).inc(len(delivered))
+            published += len(delivered)
+            if len(delivered) < len(batch):
+                break  # a stream's event failed: its later events must wait for the next pass
+        return published
+
+    def _publish(self, events: list) -> list:
         futures = [
             (event, self.producer.send(
                 self.topic,
@@ -85,9 +99,7 @@ class OutboxRelay:
             # A later event of a stream whose earlier event failed stays unmarked: it is sent again after it.
             if event.stream_id not in failed_streams:
                 delivered.append(event)
-        self.store.mark_published(delivered)
-        metrics.EVENTS_PUBLISHED.labels(topic=self.topic).inc(len(delivered))
-        return len(delivered)
+        return delivered
 
     def run(self, stop: threading.Event) -> None:
         log.info("relay started", extra={"topic": self.topic})

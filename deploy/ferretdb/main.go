@@ -1,4 +1,4 @@
-// Command duban-ferretdb runs FerretDB (a MongoDB wire-protocol server) on its SQLite backend.
+// Command duban-ferretdb runs FerretDB (a MongoDB wire-protocol server) on PostgreSQL or SQLite.
 //
 // It embeds FerretDB through its public package instead of `go install`ing cmd/ferretdb,
 // whose release-generated build/version/version.txt is missing from the module and makes it panic.
@@ -17,18 +17,28 @@ import (
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "host:port to listen on")
-	dataDir := flag.String("data-dir", "./data", "folder for the SQLite databases")
+	postgresURL := flag.String("postgresql-url", "", "PostgreSQL backend, e.g. postgres://127.0.0.1:5432/ferretdb (the default engine)")
+	dataDir := flag.String("data-dir", "", "folder for the SQLite backend's databases (the fallback engine)")
 	flag.Parse()
 
-	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
-		log.Fatalf("cannot create data dir: %v", err)
+	config := ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: *listen}}
+	switch {
+	case *postgresURL != "" && *dataDir != "":
+		log.Fatal("give either --postgresql-url or --data-dir, not both")
+	case *postgresURL != "":
+		config.Handler = "postgresql"
+		config.PostgreSQLURL = *postgresURL
+	case *dataDir != "":
+		if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+			log.Fatalf("cannot create data dir: %v", err)
+		}
+		config.Handler = "sqlite"
+		config.SQLiteURL = "file:" + *dataDir + "/"
+	default:
+		log.Fatal("give --postgresql-url (PostgreSQL backend) or --data-dir (SQLite backend)")
 	}
 
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dataDir + "/",
-	})
+	f, err := ferretdb.New(&config)
 	if err != nil {
 		log.Fatalf("cannot configure FerretDB: %v", err)
 	}
@@ -36,6 +46,6 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	log.Printf("duban-ferretdb listening on %s, data in %s", *listen, *dataDir)
+	log.Printf("duban-ferretdb (%s backend) listening on %s", config.Handler, *listen)
 	f.Run(ctx)
 }

@@ -124,8 +124,8 @@ class EventStore(abc.ABC):
         """Every event in recorded order; per-stream order is always version order."""
 
     @abc.abstractmethod
-    def unpublished(self, limit: int) -> list[EventEnvelope]:
-        """Events not yet marked published, oldest first, in stream order."""
+    def unpublished(self, limit: int | None = None) -> list[EventEnvelope]:
+        """Events not yet marked published (the first ``limit`` of them), oldest first, in stream order."""
 
     @abc.abstractmethod
     def mark_published(self, events: Sequence[EventEnvelope]) -> None:

@@ -33,7 +33,7 @@ class InMemoryEventStore(EventStore):
     def read_all(self, batch_size: int = 1000) -> Iterator[EventEnvelope]:
         return iter(list(self._all))
 
-    def unpublished(self, limit: int) -> list[EventEnvelope]:
+    def unpublished(self, limit: int | None = None) -> list[EventEnvelope]:
         return [e for e in self._all if e.event_id not in self._published][:limit]
 
     def mark_published(self, events: Sequence[EventEnvelope]) -> None:

@@ -1,21 +1,17 @@
 """The event store on a MongoDB wire-protocol server (FerretDB here, MongoDB in production).
 
 One document per event, keyed ``<stream_id>#<version>``: the primary key itself turns two writers at
-the same expected version into one winner and one ConcurrencyConflict, and reading a stream or its
-head is a run of primary-key lookups, the one access path FerretDB's SQLite backend serves from an
-index (every other filter is a full scan there). No transactions are used.
+the same expected version into one winner and one ConcurrencyConflict. No transactions are used.
 
-Outbox: before an event is inserted, a small pointer to it goes into the ``outbox`` collection; the
-relay reads only that (small) collection, confirms each event by primary key, publishes, and deletes
-the pointers. A pointer whose event never appears (the writer lost a race or crashed between the two
-inserts) is dropped after ``orphan_after``; the relay re-checks for the event after deleting, and a writer
-whose append outlived that grace period restores its pointer, so a slow writer never loses its event.
-Nothing ever updates the large events collection, which FerretDB/SQLite would do by full scan.
+Outbox: an event is stored with ``published: false`` in the same single write that stores it, so an
+append is one atomic fact; the relay reads the unpublished events (an indexed equality query), publishes
+them in stream order and marks them with one ``update_many``. Every hot query is an equality filter on an
+indexed field (``_id``, ``stream_id``, ``published``): the one kind of query FerretDB lets its backend serve
+from an index (see deploy/ferretdb_indexes.py); ranges, ``$in`` and sorts are applied to those small results.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import timedelta
 from typing import Any, Iterator, Mapping, Sequence
 
 from pymongo import ASCENDING
@@ -23,12 +19,12 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from shared.envelope import GENESIS_HASH, Actor, EventEnvelope, parse_time, to_jsonable, utc_now
+from shared.envelope import GENESIS_HASH, Actor, EventEnvelope, parse_time, to_jsonable
 from shared.errors import ConcurrencyConflict
 from shared.eventstore.base import AppendRequest, EventStore, seal_batch
 
 EVENTS_COLLECTION = "events"
-OUTBOX_COLLECTION = "outbox"
+LEGACY_OUTBOX_COLLECTION = "outbox"  # pointers of the two-write outbox of earlier versions
 RECORDED_ORDER = [("recorded_at", ASCENDING), ("stream_id", ASCENDING), ("version", ASCENDING)]
 STREAM_ORDER = [("stream_id", ASCENDING), ("version", ASCENDING)]
 
@@ -37,12 +33,14 @@ def event_key(stream_id: str, version: int) -> str:
     return f"{stream_id}#{version:010d}"
 
 
+def _recorded_order(event: EventEnvelope) -> tuple:
+    return event.recorded_at, event.stream_id, event.version
+
+
 class MongoEventStore(EventStore):
-    def __init__(self, database: Database, collection: str = EVENTS_COLLECTION, head_cache_size: int = 10_000,
-                 orphan_after: timedelta = timedelta(seconds=5)):
+    def __init__(self, database: Database, collection: str = EVENTS_COLLECTION, head_cache_size: int = 10_000):
         self.collection: Collection = database[collection]
-        self.outbox: Collection = database[f"{collection}_{OUTBOX_COLLECTION}"]
-        self.orphan_after = orphan_after
+        self._legacy_outbox: Collection = database[f"{collection}_{LEGACY_OUTBOX_COLLECTION}"]
         # Last (version, hash, recorded_at) per stream seen by this process. Only a shortcut: a stale
         # entry can never cause a lost update because the primary key still refuses the insert.
         self._heads: OrderedDict[str, tuple[int, str, Any]] = OrderedDict()
@@ -50,56 +48,38 @@ class MongoEventStore(EventStore):
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("event_id", ASCENDING)], unique=True, name="event_id_unique")
-        self.collection.create_index(RECORDED_ORDER, name="recorded_order")
-        self.outbox.create_index(RECORDED_ORDER, name="recorded_order")
+        self.collection.create_index(STREAM_ORDER, name="stream_order")
+        self.collection.create_index([("published", ASCENDING)], name="outbox")
+        self._adopt_legacy_outbox()
+
+    def _adopt_legacy_outbox(self) -> None:
+        """Events a store of the two-write design had not yet published go back into the outbox flag."""
+        if self._legacy_outbox.name not in self.collection.database.list_collection_names():
+            return
+        for pointer in self._legacy_outbox.find({}):
+            self.collection.update_one({"_id": pointer["_id"], "event_id": pointer["event_id"]},
+                                       {"$set": {"published": False}})
+            self._legacy_outbox.delete_one({"_id": pointer["_id"]})
 
     # -- writing -------------------------------------------------------------------------------
 
     def append(self, request: AppendRequest) -> list[EventEnvelope]:
         prev_hash, last_recorded_at = self._head(request.stream_id, request.expected_version)
         sealed = seal_batch(request, prev_hash, last_recorded_at)
-        pointers = [self._to_pointer(e) for e in sealed]
-        documents = [self._to_document(e) for e in sealed]
-        try:
-            self._insert(self.outbox, pointers)  # an unpublished event at that version is a conflict too
-        except _Duplicate as duplicate:
-            self._forget(request, pointers[: duplicate.inserted])  # only those that were ours
-            raise ConcurrencyConflict(request.stream_id, request.expected_version) from duplicate
-        try:
-            self._insert(self.collection, documents)
-        except _Duplicate as duplicate:
-            self._forget(request, pointers)
-            raise ConcurrencyConflict(request.stream_id, request.expected_version) from duplicate
-        if utc_now() - sealed[0].recorded_at > self.orphan_after / 2:
-            self._restore_pointers(pointers)  # the relay may have taken us for a crashed writer
-        last = sealed[-1]
-        self._remember(last.stream_id, last.version, last.hash, last.recorded_at)
-        return sealed
-
-    def _insert(self, collection: Collection, documents: list[dict]) -> None:
+        documents = [{**self._to_document(e), "published": False} for e in sealed]
         try:
             if len(documents) == 1:
-                collection.insert_one(documents[0])
+                self.collection.insert_one(documents[0])
             else:
-                collection.insert_many(documents, ordered=True)
+                self.collection.insert_many(documents, ordered=True)
         except (DuplicateKeyError, BulkWriteError) as error:
             if isinstance(error, BulkWriteError) and not _is_duplicate_only(error):
                 raise
-            inserted = error.details.get("nInserted", 0) if isinstance(error, BulkWriteError) else 0
-            raise _Duplicate(inserted) from error
-
-    def _restore_pointers(self, pointers: list[dict]) -> None:
-        for pointer in pointers:
-            try:
-                self.outbox.insert_one(pointer)
-            except DuplicateKeyError:
-                pass  # still there
-
-    def _forget(self, request: AppendRequest, pointers: list[dict]) -> None:
-        """Undo the pointers this append inserted after losing a race (by primary key: the one fast delete)."""
-        self._heads.pop(request.stream_id, None)
-        for pointer in pointers:
-            self.outbox.delete_one({"_id": pointer["_id"]})
+            self._heads.pop(request.stream_id, None)
+            raise ConcurrencyConflict(request.stream_id, request.expected_version) from error
+        last = sealed[-1]
+        self._remember(last.stream_id, last.version, last.hash, last.recorded_at)
+        return sealed
 
     def _head(self, stream_id: str, expected_version: int) -> tuple[str, Any]:
         if expected_version == 0:
@@ -119,56 +99,42 @@ class MongoEventStore(EventStore):
             self._heads.popitem(last=False)
 
     def mark_published(self, events: Sequence[EventEnvelope]) -> None:
-        """Published events leave the outbox (the outbox stays as small as the backlog)."""
+        """One update for a batch: the indexed ``published: false`` part picks the backlog, ``$in`` narrows it."""
         if events:
-            self.outbox.delete_many({"_id": {"$in": [event_key(e.stream_id, e.version) for e in events]}})
+            self.collection.update_many(
+                {"published": False, "_id": {"$in": [event_key(e.stream_id, e.version) for e in events]}},
+                {"$set": {"published": True}})
 
     # -- reading -------------------------------------------------------------------------------
 
     def read_stream(self, stream_id: str, after_version: int = 0) -> list[EventEnvelope]:
-        events: list[EventEnvelope] = []
-        version = after_version + 1
-        while (doc := self.collection.find_one({"_id": event_key(stream_id, version)})) is not None:
-            events.append(self._from_document(doc))
-            version += 1
+        docs = sorted((d for d in self.collection.find({"stream_id": stream_id}) if d["version"] > after_version),
+                      key=lambda d: d["version"])
+        events = [self._from_document(doc) for doc in docs]
         if events:
             last = events[-1]
             self._remember(stream_id, last.version, last.hash, last.recorded_at)
         return events
 
     def stream_version(self, stream_id: str) -> int:
-        cached = self._heads.get(stream_id)
-        version = cached[0] if cached else 0
-        while self.collection.find_one({"_id": event_key(stream_id, version + 1)}, {"_id": 1}) is not None:
-            version += 1
-        return version
+        return max((d["version"] for d in self.collection.find({"stream_id": stream_id}, {"version": 1})), default=0)
 
     def read_all(self, batch_size: int = 1000) -> Iterator[EventEnvelope]:
         for doc in self.collection.find({}).sort(RECORDED_ORDER).batch_size(batch_size):
             yield self._from_document(doc)
 
-    def unpublished(self, limit: int) -> list[EventEnvelope]:
-        """Outbox entries whose event is stored, oldest first; a stream waits behind its own pending event."""
-        ready: list[EventEnvelope] = []
-        waiting_streams: set[str] = set()
-        now = utc_now()
-        for pointer in self.outbox.find({}).sort(RECORDED_ORDER).limit(limit):
-            if pointer["stream_id"] in waiting_streams:
-                continue
-            doc = self.collection.find_one({"_id": pointer["_id"]})
-            if doc is not None and doc["event_id"] == pointer["event_id"]:
-                ready.append(self._from_document(doc))
-            elif now - parse_time(pointer["recorded_at"]) > self.orphan_after:
-                self.outbox.delete_one({"_id": pointer["_id"]})  # its writer crashed or lost a race
-                stored = self.collection.find_one({"_id": pointer["_id"]}, {"event_id": 1})
-                if stored is not None and stored["event_id"] == pointer["event_id"]:
-                    self._restore_pointers([pointer])  # it was only slow: keep it for the next pass
-            else:
-                waiting_streams.add(pointer["stream_id"])  # its writer is between the two inserts
-        return ready
+    def unpublished(self, limit: int | None = None) -> list[EventEnvelope]:
+        """The whole backlog in recorded order (per stream: version order), sorted here, not by the server.
+
+        The backlog is fetched whole because a partial fetch comes in no particular order and could hold a
+        stream's later event without its earlier one; ``limit`` only cuts the sorted list.
+        """
+        backlog = sorted((self._from_document(d) for d in self.collection.find({"published": False})),
+                         key=_recorded_order)
+        return backlog if limit is None else backlog[:limit]
 
     def pending_count(self) -> int:
-        return self.outbox.count_documents({})
+        return self.collection.count_documents({"published": False})
 
     def iter_for_verification(self, stream_id: str | None = None) -> Iterator[EventEnvelope]:
         if stream_id:
@@ -203,11 +169,6 @@ class MongoEventStore(EventStore):
         }
 
     @staticmethod
-    def _to_pointer(event: EventEnvelope) -> dict[str, Any]:
-        return {"_id": event_key(event.stream_id, event.version), "event_id": event.event_id,
-                "stream_id": event.stream_id, "version": event.version, "recorded_at": event.recorded_at}
-
-    @staticmethod
     def _from_document(doc: Mapping[str, Any]) -> EventEnvelope:
         return EventEnvelope(
             event_id=doc["event_id"],
@@ -225,14 +186,6 @@ class MongoEventStore(EventStore):
             prev_hash=doc["prev_hash"],
             hash=doc["hash"],
         )
-
-
-class _Duplicate(Exception):
-    """A key was taken; ``inserted`` documents of the batch went in before it."""
-
-    def __init__(self, inserted: int):
-        super().__init__(f"duplicate key after {inserted} inserted")
-        self.inserted = inserted
 
 
 def _is_duplicate_only(error: BulkWriteError) -> bool:

@@ -30,54 +30,40 @@ class TestMongoEventStore(EventStoreContract):
         assert type(raised.value).__name__ == "ConcurrencyConflict"
         assert [e.type for e in store.read_stream("s")] == ["A", "B"]
 
-    def test_a_writer_that_crashed_between_pointer_and_event_blocks_nothing_after_the_grace_period(self, store):
-        from datetime import timedelta
+    def test_an_append_is_one_document_carrying_its_unpublished_mark(self, store):
+        from tests.eventstore_contract import append
 
-        from shared.errors import ConcurrencyConflict
+        [event] = append(store, "one", 0, "A")
+        [document] = list(store.collection.find({"stream_id": "one"}))
+        assert document["event_id"] == event.event_id and document["published"] is False
+        store.mark_published([event])
+        assert store.collection.find_one({"_id": document["_id"]})["published"] is True
+        assert store.pending_count() == 0
+
+    def test_marking_a_batch_leaves_events_appended_meanwhile_unpublished(self, store):
+        from tests.eventstore_contract import append
+
+        first = append(store, "a", 0, "A") + append(store, "b", 0, "B")
+        late = append(store, "a", 1, "C")  # appended after the relay read its batch
+        store.mark_published(first)
+        assert [e.event_id for e in store.unpublished()] == [e.event_id for e in late]
+
+    def test_the_backlog_comes_in_recorded_order_whatever_order_the_server_returns(self, store):
+        from tests.eventstore_contract import append
+
+        events = [e for i in range(5) for e in append(store, f"s{i % 2}", i // 2, f"E{i}")]
+        assert [e.event_id for e in store.unpublished()] == [e.event_id for e in events]
+        assert [e.event_id for e in store.unpublished(2)] == [e.event_id for e in events[:2]]
+
+    def test_pointers_left_by_the_earlier_two_write_outbox_are_published(self, store):
         from shared.eventstore.mongo import event_key
         from tests.eventstore_contract import append
 
-        [first] = append(store, "s", 0, "A")
-        store.mark_published([first])
-        # The crash: a pointer for version 2 was written, its event never was.
-        store.outbox.insert_one({"_id": event_key("s", 2), "event_id": "lost", "stream_id": "s", "version": 2,
-                                 "recorded_at": first.recorded_at})
-        assert store.unpublished(10) == []  # never publishes what is not stored
-        with pytest.raises(ConcurrencyConflict):
-            append(store, "s", 1, "B")  # within the grace period the writer might still finish
-        store.orphan_after = timedelta(0)
-        assert store.unpublished(10) == [] and store.pending_count() == 0  # orphan cleared
-        store.orphan_after = timedelta(seconds=5)
-        [second] = append(store, "s", 1, "B")
-        assert [e.event_id for e in store.unpublished(10)] == [second.event_id]
-
-    def test_a_slow_writer_whose_pointer_was_taken_for_an_orphan_still_gets_published(self, store):
-        from datetime import timedelta
-
-        from tests.eventstore_contract import append
-
-        store.orphan_after = timedelta(0)  # every append now looks "too slow" to the relay
-        [event] = append(store, "slow", 0, "A")
-        store.outbox.delete_many({})  # the relay deleted the pointer while the writer was still inserting
-        store._restore_pointers([store._to_pointer(event)])  # what append does when it outlived the grace period
-        assert [e.event_id for e in store.unpublished(10)] == [event.event_id]
-
-    def test_the_relay_puts_back_a_pointer_whose_event_landed_while_it_was_deleting(self, store):
-        from datetime import timedelta
-
-        from tests.eventstore_contract import append
-
-        [event] = append(store, "late", 0, "A")
-        store.orphan_after = timedelta(0)
-        # unpublished() sees the event and returns it; mimic the race by hiding the event at the first look.
-        original = store.collection.find_one
-        calls = []
-
-        def first_look_misses(query, *args, **kwargs):
-            calls.append(query)
-            return None if len(calls) == 1 else original(query, *args, **kwargs)
-
-        store.collection.find_one = first_look_misses
-        assert store.unpublished(10) == []
-        store.collection.find_one = original
-        assert [e.event_id for e in store.unpublished(10)] == [event.event_id]
+        [done, pending] = append(store, "old", 0, "A") + append(store, "old", 1, "B")
+        store.mark_published([done, pending])
+        legacy = store.collection.database["events_outbox"]
+        legacy.insert_one({"_id": event_key("old", 2), "event_id": pending.event_id, "stream_id": "old", "version": 2,
+                           "recorded_at": pending.recorded_at})
+        store.ensure_indexes()
+        assert [e.event_id for e in store.unpublished()] == [pending.event_id]
+        assert legacy.count_documents({}) == 0
