@@ -32,6 +32,13 @@ class Settings:
     portal_users_file: str | None = field(default_factory=lambda: _env("DUBAN_PORTAL_USERS", "") or None)
     # YAML of per-office clocks (shared.policy); empty means the published defaults
     policy_file: str | None = field(default_factory=lambda: _env("DUBAN_POLICY_FILE", "") or None)
+    # where the portal keeps snapshots of its read models (services.portal.adapters.snapshot); empty: none,
+    # every start replays the topics from the beginning
+    portal_snapshot_dir: str | None = field(default_factory=lambda: _env("DUBAN_PORTAL_SNAPSHOT_DIR", "") or None)
+    # once caught up, the portal writes a snapshot after this many events, or this long after the last one if
+    # anything arrived since (and at a clean shutdown)
+    portal_snapshot_events: int = field(default_factory=lambda: int(_env("DUBAN_PORTAL_SNAPSHOT_EVENTS", "100000")))
+    portal_snapshot_seconds: float = field(default_factory=lambda: float(_env("DUBAN_PORTAL_SNAPSHOT_SECONDS", "600")))
 
     def database(self, service: str) -> str:
         """Each service owns one database; services never read each other's."""

@@ -1,6 +1,7 @@
 """What every portal request works with, wired once per process by ``bootstrap``."""
 from __future__ import annotations
 
+import atexit
 import threading
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from services.portal.domain.model import PortalModel
 from services.portal.domain.queries import LightRule
 
 SERVICE = "portal"
+GRACEFUL_SECONDS = 10  # deploy/gunicorn.conf.py's graceful_timeout: after it, gunicorn kills the worker
 
 
 @dataclass
@@ -36,10 +38,12 @@ class PortalContext:
                "followups": self.settings.followups_url}[name]
         return ApiClient(url, token)
 
-    def stop(self) -> None:
-        """Stop following the topics (tests; a web process simply exits)."""
+    def stop(self, timeout: float = 60) -> None:
+        """Stop following the topics and wait for the feed's last snapshot (at exit, and in tests)."""
         if self.feed_stop is not None:
             self.feed_stop.set()
+        if self.feed is not None:
+            self.feed.join(timeout)
 
     @property
     def ready(self) -> bool:
@@ -52,6 +56,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None, user
     context = PortalContext(settings=settings, model=PortalModel(), users=users or load_directory(settings.portal_users_file),
                             policies=load_policy_book(settings.policy_file), clock=clock or SystemClock())
     if start_feed:
-        context.feed = TopicFeed(settings, context.model, context.lock)
+        context.feed = TopicFeed(settings, context.model, context.lock, snapshot_dir=settings.portal_snapshot_dir)
         context.feed_stop = context.feed.start()
+        if settings.portal_snapshot_dir:
+            # gunicorn's worker leaves through sys.exit on SIGTERM, which runs this: the last snapshot spares the
+            # next start its tail (a kill instead just means a longer tail from the previous snapshot)
+            atexit.register(context.stop, timeout=max(1.0, GRACEFUL_SECONDS - 1))
     return context

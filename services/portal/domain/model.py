@@ -11,7 +11,7 @@ import hashlib
 import json
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -615,20 +615,50 @@ class PortalModel:
             else:
                 index.live_notices.pop(notice_id, None)
 
-    # -- the whole state, for comparing the live path with a rebuild ------------------------------------
+    # -- the whole state, for snapshots and for comparing the live path with a rebuild --------------------
+
+    def __getstate__(self) -> dict:
+        """Everything but the cache of bound handlers (rebuilt on demand): records, timelines, chain checks and
+        the query indexes, whose records are the very objects in ``cases`` and ``notices``."""
+        state = self.__dict__.copy()
+        state["_handlers"] = {}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._handlers = {}
+
+    def adopt(self, other: "PortalModel") -> None:
+        """Take over another model's whole state (a restored snapshot), so that whoever holds this one sees it."""
+        self.__dict__.clear()
+        self.__setstate__(other.__getstate__())
 
     def digest(self) -> str:
         """sha256 of every record, timeline and chain check, in a canonical order."""
         state = {
-            "notices": {k: asdict(v) for k, v in sorted(self.notices.items())},
-            "cases": {k: asdict(v) for k, v in sorted(self.cases.items())},
-            "tasks": {k: asdict(v) for k, v in sorted(self.tasks.items())},
-            "plans": {k: asdict(v) for k, v in sorted(self.plans.items())},
+            "notices": _as_dicts(self.notices),
+            "cases": _as_dicts(self.cases),
+            "tasks": _as_dicts(self.tasks),
+            "plans": _as_dicts(self.plans),
             "timelines": {k: sorted(e.event_id for e in v) for k, v in sorted(self.timelines.items())},
-            "streams": {k: asdict(v) for k, v in sorted(self.streams.items())},
+            "streams": _as_dicts(self.streams),
         }
         canonical = json.dumps(state, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _as_dicts(records: dict) -> dict:
+    """``{key: asdict(record)}`` in key order, without asdict's deep copy (the records hold no dataclasses)."""
+    # The same JSON at a tenth of the cost: the digest is taken for every snapshot and checked at every restore.
+    names_of: dict[type, tuple] = {}
+    result = {}
+    for key, record in sorted(records.items()):
+        kind = type(record)
+        names = names_of.get(kind)
+        if names is None:
+            names = names_of[kind] = tuple(f.name for f in fields(record))
+        result[key] = {name: getattr(record, name) for name in names}
+    return result
 
 
 def _days_between(due: str | None, on: str | None) -> int | None:
@@ -706,6 +736,14 @@ class RangeSum:
         self.by_day: dict[str, list[int]] = {}
         self._days: list[str] | None = None
         self._running: list[list[int]] = []
+
+    def __getstate__(self) -> tuple:
+        """The counts only: a query may be rebuilding the running sums while a snapshot is taken."""
+        return self.width, self.by_day
+
+    def __setstate__(self, state: tuple) -> None:
+        self.width, self.by_day = state
+        self._days, self._running = None, []
 
     def add(self, day: str, counts: tuple) -> None:
         row = self.by_day.get(day)
