@@ -3,9 +3,11 @@
 A synthetic history (tests/bench/portal_history.py: 100 units, 3 years, ~1,000,000 events with valid hash
 chains) is published to the three topics of a fresh topic prefix, then:
 
-  (a) rebuild: ``rebuild_from_topics(settings)`` — from the start to caught up, events applied / seconds — and
-      the pure in-memory rate of ``PortalModel.apply`` on the same envelopes (so the Kafka fetch and decoding
-      cost shows as the difference), with the memory (RSS) the rebuilt model takes;
+  (a) rebuild: the portal's feed from offset 0 to caught up (what ``rebuild_from_topics`` and a start without a
+      snapshot do), events applied / seconds — and the pure in-memory rate of ``PortalModel.apply`` on the same
+      envelopes (so the Kafka fetch and decoding cost shows as the difference), with the memory (RSS) the
+      rebuilt model takes; then a snapshot of it is written and a new feed restarts from it (read, HMAC, unpickle,
+      digest check, positions checked against the topics, no tail), which a start with a snapshot does;
   (b) queries on the rebuilt model: dashboard and status_table (by unit, department, task) for an auditor,
       two unit handlers and a department liaison over the whole range, one year and one month, in a random mix;
       ledger and statistics for information. The first call of each kind is shown apart from the mix.
@@ -24,9 +26,11 @@ import os
 import random
 import signal
 import sys
+import tempfile
 import time
 from datetime import date
 from functools import partial
+from pathlib import Path
 
 from common import bench_settings, bench_stack, percentile, report
 from portal_history import generate_history, publish_history
@@ -36,7 +40,8 @@ from kafka import KafkaConsumer
 from shared.auth import Role
 from shared.policy import load_policy_book
 from services.portal.adapters import feed
-from services.portal.adapters.feed import rebuild_from_topics
+from services.portal.adapters import snapshot as snapshots
+from services.portal.adapters.feed import TopicFeed, rebuild_from_topics
 from services.portal.domain.model import PortalModel
 from services.portal.domain.queries import CaseFilter, LightRule, Period, Viewer, dashboard, ledger, statistics, status_table
 
@@ -172,6 +177,43 @@ def rebuild_without_crc_check(settings) -> tuple[float, int]:
         feed.KafkaConsumer = original
 
 
+def measure_snapshot(settings, feed_: TopicFeed, consumer, partitions, directory: Path) -> tuple[float, list]:
+    """Write a snapshot of the rebuilt model, then restart a fresh feed from it (what a portal start does)."""
+    digest_started = time.perf_counter()
+    digest = feed_.model.digest()
+    digest_seconds = time.perf_counter() - digest_started
+    started = time.perf_counter()
+    path = feed_.snapshot(consumer, partitions)
+    write_seconds = time.perf_counter() - started
+    size = path.stat().st_size
+    events = feed_.model.events_applied
+    gc.collect()
+
+    started = time.perf_counter()
+    with feed._collector_paused():
+        loaded = snapshots.read_snapshot(path, settings)  # read + HMAC + unpickle + digest check
+    read_seconds = time.perf_counter() - started
+    del loaded
+    gc.collect()
+    restarted = TopicFeed(settings, PortalModel(), snapshot_dir=directory)
+    started = time.perf_counter()
+    consumer2, partitions2 = restarted._consumer()
+    try:
+        restored = restarted.restore(consumer2, partitions2)
+        tail = restarted.catch_up(consumer2, partitions2)
+    finally:
+        consumer2.close()
+    restart_seconds = time.perf_counter() - started
+    same = restored and restarted.model.digest() == digest and restarted.model.events_applied == events
+    return restart_seconds, [
+        ("digest of the model", f"{digest_seconds:.1f} s (taken for each snapshot, checked at each restore)"),
+        ("snapshot written", f"{write_seconds:.1f} s, {size / 2**20:,.0f} MiB (digest, pickle, HMAC, fsync, rename)"),
+        ("  of it read back", f"{read_seconds:.1f} s (read, HMAC, unpickle with the collector paused, digest check)"),
+        ("restart from the snapshot", f"{restart_seconds:.1f} s to caught up (connect, read, check the positions "
+                                      f"against the topics, {tail:,} tail events); same digest as the rebuild: {same}"),
+    ]
+
+
 def crc32c_implementation() -> str:
     from kafka.record import util
 
@@ -195,11 +237,15 @@ def run(stack, events: int | None = None, calls: int = 200, slow_calls: int = 20
                                f"{published['seconds']:.1f} s ({published['events'] / published['seconds']:,.0f} events/s)"),
     ])
 
-    # (a) rebuild from the topics, as `duban rebuild portal` and every portal start do
+    # (a) rebuild from the topics, as `duban rebuild portal` and a portal start without a snapshot do
     rss_before = rss_mb()
+    directory = Path(tempfile.mkdtemp(prefix="duban-bench-snapshots-"))
     with GcTimer() as gc_rebuild:
         started = time.perf_counter()
-        model = rebuild_from_topics(settings)
+        model = PortalModel()
+        rebuilding = TopicFeed(settings, model, snapshot_dir=directory)
+        consumer, partitions = rebuilding._consumer()
+        rebuilding.catch_up(consumer, partitions)
         rebuild_seconds = time.perf_counter() - started
     rss_after = rss_mb()
     rebuild_rate = model.events_applied / rebuild_seconds
@@ -215,6 +261,15 @@ def run(stack, events: int | None = None, calls: int = 200, slow_calls: int = 20
                         f"{len(model.plans)} plans"),
         ("memory (RSS) of the model", f"{rss_after - rss_before:,.0f} MiB (process {rss_after:,.0f} MiB)"),
     ]
+    try:
+        restart_seconds, snapshot_rows = measure_snapshot(settings, rebuilding, consumer, partitions, directory)
+        rows += snapshot_rows
+    finally:
+        consumer.close()
+        for path in directory.iterdir():
+            path.unlink()
+        directory.rmdir()
+    gc.collect()
     memory_rate = None
     if in_memory:
         replica = PortalModel()
@@ -265,11 +320,12 @@ def run(stack, events: int | None = None, calls: int = 200, slow_calls: int = 20
     rows.append(("GC during the mix", f"{queries['gc_seconds'] * 1000:.0f} ms"))
     report("(b) queries on the rebuilt model (ms)", rows)
 
-    summary = [("rebuild ≥ 10,000 events/s", f"{rebuild_rate:,.0f} events/s: {verdict(rebuild_rate >= REBUILD_EVENTS_PER_S)}")]
+    summary = [("rebuild ≥ 10,000 events/s", f"{rebuild_rate:,.0f} events/s: {verdict(rebuild_rate >= REBUILD_EVENTS_PER_S)}"),
+               ("restart to caught up", f"{rebuild_seconds:.1f} s without a snapshot, {restart_seconds:.1f} s from one")]
     summary += [(f"{name} p99 ≤ 50 ms", f"{percentile(samples[name], 99):.2f} ms: {'met' if ok else 'MISSED'}")
                 for name, ok in met.items()]
     report(f"portal targets with {total:,} events", summary)
-    return {"events": total, "rebuild_rate": rebuild_rate, "memory_rate": memory_rate,
+    return {"events": total, "rebuild_rate": rebuild_rate, "memory_rate": memory_rate, "restart_seconds": restart_seconds,
             "model_mib": rss_after - rss_before, "p99": {n: percentile(v, 99) for n, v in samples.items()}}
 
 
