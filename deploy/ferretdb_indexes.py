@@ -50,7 +50,7 @@ def prepare_postgres(bin_dir: Path, port: int, process: subprocess.Popen, log_pa
 
 
 def ensure_sqlite_id_indexes(data_dir: Path) -> int:
-    """Give every FerretDB table under ``data_dir`` the `_id` index its pushed-down lookups can use; returns how many were added."""
+    """Give every FerretDB table under ``data_dir`` the `_id` index its lookups can use; returns how many were added."""
     added = 0
     for database in sorted(data_dir.glob("*.sqlite")):
         connection = sqlite3.connect(database, timeout=5)

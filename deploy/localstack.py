@@ -274,6 +274,8 @@ class Stack:
     def service_env(self, extra: dict | None = None) -> dict:
         env = {**os.environ, "KAFKA_BOOTSTRAP": self.kafka_bootstrap, "MONGO_URL": self.mongo_url,
                "PYTHONPATH": str(ROOT)}
+        if self._sqlite_indexer is not None:
+            env.setdefault("DUBAN_INDEX_CHECK", "warn")  # on SQLite only _id lookups can use an index
         env.update(extra or {})
         return env
 
@@ -302,9 +304,15 @@ class Stack:
 
     def start_portal(self, port: int, python: str, urls: dict[str, str], env: dict | None = None,
                      instance: str = "") -> str:
-        """The portal: one web process (its read models live in memory, fed from the topics), no worker."""
+        """The portal: one web process (its read models live in memory, fed from the topics), no worker.
+
+        Its snapshots go to the run directory (unless DUBAN_PORTAL_SNAPSHOT_DIR says otherwise), so a restart
+        replays only the tail of the topics.
+        """
         service_urls = {f"DUBAN_{name.upper()}_URL": url for name, url in urls.items()}
-        return self.start_web("portal", port, python, 1, {**(env or {}), **service_urls}, instance)
+        snapshots = os.environ.get("DUBAN_PORTAL_SNAPSHOT_DIR") or str(self.run_dir / f"{instance}portal-snapshots")
+        return self.start_web("portal", port, python, 1,
+                              {"DUBAN_PORTAL_SNAPSHOT_DIR": snapshots, **(env or {}), **service_urls}, instance)
 
     def start_worker(self, service: str, python: str = sys.executable, env: dict | None = None,
                      instance: str = "") -> subprocess.Popen:

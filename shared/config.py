@@ -20,6 +20,9 @@ class Settings:
     topic_prefix: str = field(default_factory=lambda: _env("DUBAN_TOPIC_PREFIX", "duban"))
     jwt_secret: str = field(default_factory=lambda: _env("DUBAN_JWT_SECRET", "duban-local-development-secret-change-me"))
     log_level: str = field(default_factory=lambda: _env("DUBAN_LOG_LEVEL", "INFO"))
+    # at start-up, an indexed equality lookup the server would answer by a full scan: enforce (refuse to
+    # start), warn (log it) or off; see shared/query_plans.py
+    index_check: str = field(default_factory=lambda: _env("DUBAN_INDEX_CHECK", "enforce"))
     relay_batch_size: int = field(default_factory=lambda: int(_env("DUBAN_RELAY_BATCH", "500")))
     relay_idle_seconds: float = field(default_factory=lambda: float(_env("DUBAN_RELAY_IDLE_SECONDS", "0.05")))
     # how often the workers' deadline watchers look for missed deadlines

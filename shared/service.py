@@ -15,6 +15,7 @@ from shared.eventstore.base import EventStore
 from shared.eventstore.mongo import MongoEventStore
 from shared.mongo import connect_service_database
 from shared.policy import PolicyBook, load_policy_book
+from shared.query_plans import check_lookups_are_indexed
 from shared.read_models import Projection
 
 
@@ -74,6 +75,9 @@ def bootstrap_service(
         database = connect_service_database(settings, name)
         store = MongoEventStore(database)
         store.ensure_indexes()
+        for document in projection.documents if projection else ():
+            document.ensure_indexes()
+        check_lookups_are_indexed(database, settings.index_check)
     else:
         projection = None
     # Every handler may ask for the clock (injectable: tests never sleep) and the offices' policies.

@@ -17,7 +17,7 @@ from shared import idempotency, metrics
 from shared.auth import actor_from_header, require_role
 from shared.bus import CommandContext
 from shared.envelope import Actor, utc_now
-from shared.errors import DubanError, IdempotencyConflict, IdempotencyKeyMismatch, InvalidInput
+from shared.errors import DubanError, IdempotencyConflict, IdempotencyKeyMismatch, InvalidInput, NotFound
 from shared.logging import configure_logging, correlation_scope, new_correlation_id
 from shared.service import ServiceContext
 
@@ -202,7 +202,13 @@ def _release_idempotent(keys: idempotency.IdempotencyStore, attempt: tuple[str, 
 
 
 def _refuse_unencodable_json() -> None:
-    """A JSON body may escape a lone surrogate (\\ud800): valid JSON, but no UTF-8 text, so no event could hold it."""
+    """Refuse text no event or query can hold: a lone surrogate (\\ud800: valid JSON, but no UTF-8) or NUL
+    (\\u0000, which PostgreSQL's jsonb, FerretDB's default backend, cannot store or compare)."""
+    if any(_has_nul(value) for value in (request.view_args or {}).values()):
+        raise NotFound("no item has an id containing a NUL character", "没有此编号的事项")
+    if any(_has_nul(key) or _has_nul(value) for key, value in request.args.items(multi=True)):
+        raise InvalidInput("a query parameter contains a NUL character (\\u0000)", "查询参数含有空字符（\\u0000）",
+                           field="query")
     if request.method != "POST" or not request.is_json:
         return
     try:
@@ -214,6 +220,19 @@ def _refuse_unencodable_json() -> None:
     except UnicodeEncodeError as error:
         raise InvalidInput("the body contains text that is not valid Unicode (a lone surrogate)",
                            "请求内容含有无效的字符编码", field="body") from error
+    if _has_nul(body):
+        raise InvalidInput("the body contains a NUL character (\\u0000), which no text field may hold",
+                           "请求内容含有空字符（\\u0000），无法保存", field="body")
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _install_error_handlers(app: Flask) -> None:

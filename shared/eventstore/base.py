@@ -63,7 +63,7 @@ class _ChainWalker:
 
 
 def verify_events(events: Iterable[EventEnvelope]) -> VerificationResult:
-    """Re-walk events (sorted by stream, then version) and report the first broken link."""
+    """Re-walk events (each stream's in version order) and report the first broken link."""
     walker = _ChainWalker()
     for event in events:
         reason = walker.check(event)
@@ -78,6 +78,34 @@ def verify_events(events: Iterable[EventEnvelope]) -> VerificationResult:
                 reason=reason,
             )
     return VerificationResult(ok=True, events_checked=walker.events_checked, streams_checked=len(walker.streams))
+
+
+def in_stream_order(events: Iterable[EventEnvelope]) -> Iterator[EventEnvelope]:
+    """Hand events over so that each stream's come in version order, holding back any that arrive early.
+
+    Lets a store stream a whole collection in whatever order the server returns it (FerretDB sorts a large
+    result in memory), keeping only each stream's next version and the few early arrivals.
+    """
+    next_version: dict[str, int] = {}
+    held: dict[str, dict[int, EventEnvelope]] = {}
+    for event in events:
+        stream = event.stream_id
+        expected = next_version.get(stream, 1)
+        if event.version != expected:
+            held.setdefault(stream, {})[event.version] = event
+            continue
+        yield event
+        expected += 1
+        waiting = held.get(stream, {})
+        while expected in waiting:
+            yield waiting.pop(expected)
+            expected += 1
+        if not waiting:
+            held.pop(stream, None)
+        next_version[stream] = expected
+    for waiting in held.values():  # after a gap: handed over in version order, so verification names the break
+        for version in sorted(waiting):
+            yield waiting[version]
 
 
 def seal_batch(request: AppendRequest, prev_hash: str, last_recorded_at: datetime | None) -> list[EventEnvelope]:
@@ -121,7 +149,7 @@ class EventStore(abc.ABC):
 
     @abc.abstractmethod
     def read_all(self, batch_size: int = 1000) -> Iterator[EventEnvelope]:
-        """Every event in recorded order; per-stream order is always version order."""
+        """Every event; each stream's in version order (across streams, the order is the store's)."""
 
     @abc.abstractmethod
     def unpublished(self, limit: int | None = None) -> list[EventEnvelope]:
@@ -133,7 +161,7 @@ class EventStore(abc.ABC):
 
     @abc.abstractmethod
     def iter_for_verification(self, stream_id: str | None = None) -> Iterator[EventEnvelope]:
-        """Events sorted by stream then version, for chain verification."""
+        """One stream's events, or every event, each stream's in version order, for chain verification."""
 
     def stream_version(self, stream_id: str) -> int:
         events = self.read_stream(stream_id)

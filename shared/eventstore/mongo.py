@@ -21,11 +21,10 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared.envelope import GENESIS_HASH, Actor, EventEnvelope, parse_time, to_jsonable
 from shared.errors import ConcurrencyConflict
-from shared.eventstore.base import AppendRequest, EventStore, seal_batch
+from shared.eventstore.base import AppendRequest, EventStore, in_stream_order, seal_batch
 
 EVENTS_COLLECTION = "events"
 LEGACY_OUTBOX_COLLECTION = "outbox"  # pointers of the two-write outbox of earlier versions
-RECORDED_ORDER = [("recorded_at", ASCENDING), ("stream_id", ASCENDING), ("version", ASCENDING)]
 STREAM_ORDER = [("stream_id", ASCENDING), ("version", ASCENDING)]
 
 
@@ -120,8 +119,8 @@ class MongoEventStore(EventStore):
         return max((d["version"] for d in self.collection.find({"stream_id": stream_id}, {"version": 1})), default=0)
 
     def read_all(self, batch_size: int = 1000) -> Iterator[EventEnvelope]:
-        for doc in self.collection.find({}).sort(RECORDED_ORDER).batch_size(batch_size):
-            yield self._from_document(doc)
+        """Streamed unsorted (no server-side sort of the whole history), put in stream order as it comes."""
+        return in_stream_order(map(self._from_document, self.collection.find({}).batch_size(batch_size)))
 
     def unpublished(self, limit: int | None = None) -> list[EventEnvelope]:
         """The whole backlog in recorded order (per stream: version order), sorted here, not by the server.
@@ -140,8 +139,7 @@ class MongoEventStore(EventStore):
         if stream_id:
             yield from self.read_stream(stream_id)
             return
-        for doc in self.collection.find({}).sort(STREAM_ORDER).batch_size(1000):
-            yield self._from_document(doc)
+        yield from self.read_all()
 
     def count(self) -> int:
         return self.collection.count_documents({})
