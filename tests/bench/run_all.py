@@ -8,10 +8,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_event_store  # noqa: E402
+import bench_eventsourcing_compare  # noqa: E402
 import bench_lag  # noqa: E402
+import bench_list_endpoints  # noqa: E402
 import bench_plan_parser  # noqa: E402
 import bench_portal  # noqa: E402
 import bench_relay  # noqa: E402
+import bench_store_scale  # noqa: E402
 from common import bench_stack  # noqa: E402
 
 if __name__ == "__main__":
@@ -21,5 +24,8 @@ if __name__ == "__main__":
     with bench_stack() as stack:
         bench_event_store.run(stack)
         bench_relay.run(stack)
+        bench_store_scale.run(stack)
+        bench_eventsourcing_compare.run(stack)
+        bench_list_endpoints.run(stack)
         bench_lag.run(stack)
         bench_portal.run(stack)
