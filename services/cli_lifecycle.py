@@ -193,7 +193,8 @@ def shorten(text: Any, limit: int = 60) -> str:
 
 def fetch_all_pages(base_url: str, path: str, params: Mapping[str, Any], token: str,
                     call: Callable[..., HttpAnswer] = http_call) -> list[dict]:
-    """Every item of a paginated list, page by page (X-Pagination: {"total": …, "total_pages": …})."""
+    """Every item of a paginated list, page by page (X-Pagination: {"total_pages": …}, or {"has_more": …} for a long
+    filtered list whose total the service does not count)."""
     items: list[dict] = []
     seen: set = set()
     page = 1
@@ -207,20 +208,21 @@ def fetch_all_pages(base_url: str, path: str, params: Mapping[str, Any], token: 
             if key is None or key not in seen:  # an item may move between pages while we read
                 items.append(item)
                 seen.add(key)
-        total_pages = _total_pages(answer.header("X-Pagination"))
-        if not batch or total_pages is None or page >= total_pages:
+        if not batch or not _more_pages(answer.header("X-Pagination"), page):
             break
         page += 1
     return items
 
 
-def _total_pages(header: str | None) -> int | None:
-    if not header:
-        return None
+def _more_pages(header: str | None, page: int) -> bool:
+    """Whether a page follows this one; no (or an unreadable) X-Pagination means a single page."""
     try:
-        return int(json.loads(header).get("total_pages"))
+        pagination = json.loads(header) if header else {}
+        if "has_more" in pagination:
+            return bool(pagination["has_more"])
+        return page < int(pagination.get("total_pages"))
     except (ValueError, TypeError, AttributeError):
-        return None
+        return False
 
 
 def overdue_days_text(deadline: str | None, today: date) -> str:
@@ -521,6 +523,7 @@ def overdue(unit: str | None, url: str, token: str | None, as_json: bool) -> Non
     token = _require_token(token)
     with talking_to_services():
         cases = fetch_all_pages(url, "/cases", {"light": "red", "unit": unit}, token)
+    cases.sort(key=lambda case: (case.get("deadline") or "", case.get("id") or ""))  # longest overdue first
     today = SystemClock().today()
     if as_json:
         _echo_json([{**case, "overdue_working_days": overdue_days_value(case.get("deadline"), today)} for case in cases])

@@ -4,10 +4,11 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterable
 
-from mongoengine import Document, NotUniqueError
+from mongoengine import DateTimeField, Document, IntField, NotUniqueError
 
 from shared.envelope import EventEnvelope
 from shared.eventstore.base import EventStore
+from shared.paging import ListBounds
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,12 @@ class Projection:
         if apply is not None:
             apply(event)
 
+    def unlisted(self) -> list[str]:
+        """Listed read models holding rows made before rows were listed (no list bounds yet): they need a rebuild."""
+        return [document._get_collection().name for document in self.documents
+                if issubclass(document, Listed) and document.bounds().read().last_day is None
+                and document._get_collection().find_one({}, {"_id": 1}) is not None]
+
     def rebuild(self, store: EventStore) -> int:
         """Drop every read model and replay the whole store; returns the number of events replayed."""
         for document in self.documents:
@@ -31,6 +38,8 @@ class Projection:
             # them then fails with "index already exists".
             document._get_collection().delete_many({})
             document.ensure_indexes()
+            if issubclass(document, Listed):
+                document.bounds().reset()
         replayed = 0
         for event in store.read_all():
             self(event)
@@ -39,12 +48,33 @@ class Projection:
         return replayed
 
 
+class Listed(Document):
+    """A read model served by a list endpoint, newest first (see shared/paging.py).
+
+    Its rows are made with ``**bucket_fields(event.recorded_at)`` of the event that creates them.
+    """
+
+    meta = {"abstract": True}
+    listed_at = DateTimeField()
+    list_day = IntField()
+    list_span = IntField()
+
+    LIST_INDEXES = ["list_day", "list_span"]
+
+    @classmethod
+    def bounds(cls) -> ListBounds:
+        collection = cls._get_collection()
+        return ListBounds(collection.database, collection.name)
+
+
 def insert_once(document: Document) -> None:
     """Insert a read-model row created by an event; a redelivered event finds it there already."""
     try:
         document.save(force_insert=True)
     except NotUniqueError:
-        pass
+        return
+    if isinstance(document, Listed):
+        type(document).bounds().count_row(document.list_day)
 
 
 def apply_in_order(document: type[Document], event: EventEnvelope, changes: dict, push: dict | None = None) -> bool:

@@ -1,6 +1,7 @@
 """What every service is made of, wired once by ``bootstrap_service`` for web, worker and tests."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -17,6 +18,8 @@ from shared.mongo import connect_service_database
 from shared.policy import PolicyBook, load_policy_book
 from shared.query_plans import check_lookups_are_indexed
 from shared.read_models import Projection
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -78,6 +81,9 @@ def bootstrap_service(
         for document in projection.documents if projection else ():
             document.ensure_indexes()
         check_lookups_are_indexed(database, settings.index_check)
+        if projection is not None and (unlisted := projection.unlisted()):
+            log.warning("read models built by an earlier version are missing from the lists until rebuilt: "
+                        f"run `duban rebuild {name}`", extra={"collections": unlisted})
     else:
         projection = None
     # Every handler may ask for the clock (injectable: tests never sleep) and the offices' policies.

@@ -92,10 +92,10 @@ class ApiClient:
         return headers
 
     def get(self, path: str, headers: dict | None = None, **kwargs) -> requests.Response:
-        return requests.get(self.base_url + path, headers=self._headers(headers), timeout=10, **kwargs)
+        return requests.get(self.base_url + path, headers=self._headers(headers), **{"timeout": 10, **kwargs})
 
     def post(self, path: str, headers: dict | None = None, **kwargs) -> requests.Response:
-        return requests.post(self.base_url + path, headers=self._headers(headers), timeout=10, **kwargs)
+        return requests.post(self.base_url + path, headers=self._headers(headers), **{"timeout": 10, **kwargs})
 
     def as_(self, token: str) -> "ApiClient":
         return ApiClient(self.base_url, token)

@@ -117,8 +117,8 @@ def walk_a_notice_from_issue_to_clearing(clock, contexts, person) -> str:
 
     def three_open_cases():
         cases = ok(auditor.get("followups", "/cases", notice_id=notice_id))
-        assert [c["id"] for c in cases] == [p1, p2, p3]  # ordered by deadline
-        return cases
+        assert [c["id"] for c in cases] == [p3, p2, p1]  # newest first: the last problem's case was opened last
+        return cases[::-1]
 
     cases = eventually(three_open_cases)
     assert {c["light"] for c in cases} == {"green"} and cases[0]["responsible_person"] == "张三"

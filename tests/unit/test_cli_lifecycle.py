@@ -237,6 +237,20 @@ class TestOverdue:
         assert [(r[0], r[3], r[4]) for r in rows] == [("notice-1:P1", "5", "—"), ("notice-1:P2", "1", "催办"),
                                                        ("notice-1:P3", "1", "—")]
 
+    def test_a_long_filtered_list_without_a_total_is_read_while_the_service_says_more_follow(self, runner, monkeypatch):
+        monkeypatch.setattr(lifecycle, "SystemClock", lambda: FixedClock(date(2026, 11, 23)))
+        pages = {1: [_case(1, "2026-11-16")], 2: [_case(2, "2026-11-20")], 3: [_case(3, "2026-11-20")]}
+
+        def respond(request):
+            page = int(request.query["page"][0])
+            return Reply(200, pages[page], {"X-Pagination": json.dumps({"page": page, "has_more": page < 3})})
+
+        with StubService(respond) as service:
+            result = runner.invoke(duban.main, ["overdue", "--url", service.url, "--token", "t", "--json"])
+        assert result.exit_code == 0, result.output
+        assert [item["id"] for item in json.loads(result.stdout)] == ["notice-1:P1", "notice-1:P2", "notice-1:P3"]
+        assert [r.query["page"] for r in service.requests] == [["1"], ["2"], ["3"]]
+
     def test_no_overdue_items_and_json(self, runner):
         with StubService(lambda r: Reply(200, [], {"X-Pagination": json.dumps({"total": 0, "total_pages": 0})})) as service:
             text = runner.invoke(duban.main, ["overdue", "--url", service.url, "--token", "t"])

@@ -1,22 +1,21 @@
 """Read models of the followups service: one row per case, kept in step with its stream's version."""
 from __future__ import annotations
 
-from datetime import date
 
-from mongoengine import BooleanField, DateTimeField, DictField, Document, IntField, ListField, Q, StringField
+from mongoengine import BooleanField, DateTimeField, DictField, IntField, ListField, StringField
 
-from shared.deadlines import Light
 from shared.envelope import EventEnvelope
-from shared.policy import PolicyBook
-from shared.read_models import Projection, apply_in_order, in_order_update, insert_once
-from services.followups.domain.model import CaseStatus, EscalationLevel, yellow_horizon
+from shared.paging import bucket_fields
+from shared.read_models import Listed, Projection, apply_in_order, in_order_update, insert_once
+from services.followups.domain.model import CaseStatus, EscalationLevel
 
 SERVICE = "followups"
 
 
-class CaseView(Document):  # 整改事项（查询视图，即整改台账的一行）
+class CaseView(Listed):  # 整改事项（查询视图，即整改台账的一行）
     meta = {"db_alias": SERVICE, "collection": "case_view",
-            "indexes": ["notice_id", "responsible_unit", "status", "deadline", "related_task_ids", "area"]}
+            "indexes": ["notice_id", "responsible_unit", "status", "deadline", "related_task_ids", "area", "open",
+                        *Listed.LIST_INDEXES]}
 
     id = StringField(primary_key=True)
     notice_id = StringField(required=True)
@@ -35,6 +34,7 @@ class CaseView(Document):  # 整改事项（查询视图，即整改台账的一
     deadline = StringField()  # current deadline (after extensions)
     original_deadline = StringField()
     status = StringField(required=True)
+    open = BooleanField(default=True)  # not yet closed or withdrawn: the lights' equality filter, the current workload
     plan = StringField()  # 整改方案
     measures = ListField(StringField())  # 整改措施
     planned_completion = StringField()
@@ -65,12 +65,18 @@ def _opened(event: EventEnvelope) -> None:
         doc_number=data.get("doc_number"), listed=data.get("listed", False),
         related_task_ids=data.get("related_task_ids", []), deadline=data.get("deadline"),
         original_deadline=data.get("deadline"), status=CaseStatus.OPEN, opened_at=event.recorded_at,
-        updated_at=event.recorded_at, version=event.version,
+        updated_at=event.recorded_at, version=event.version, **bucket_fields(event.recorded_at),
     ))
 
 
 def _update(changes=None, push=None):
-    return in_order_update(CaseView, changes, push)
+    def with_open_flag(event: EventEnvelope) -> dict:
+        found = changes(event) if changes else {}
+        if "status" in found:
+            found["open"] = found["status"] not in CaseStatus.ENDED
+        return found
+
+    return in_order_update(CaseView, with_open_flag, push)
 
 
 def _escalated(event: EventEnvelope) -> None:
@@ -116,35 +122,3 @@ PROJECTION = Projection({
     "RectificationEscalated": _escalated,
     "RectificationCommended": _update(None, lambda e: {"commendations": _entry(e, "reason", "doc_number")}),
 }, [CaseView])
-
-
-def light_filter(light: str, today: date, policies: PolicyBook):
-    """Query for cases of one traffic light today; each office's own yellow window applies to its cases."""
-    running = Q(status__in=CaseStatus.CLOCK_RUNNING)
-    today_iso = today.isoformat()
-    if light == Light.RED:
-        return running & Q(deadline__lt=today_iso)
-    by_window: dict[int, list[str]] = {}
-    for office, policy in policies.offices.items():
-        by_window.setdefault(policy.yellow_within_working_days, []).append(office)
-    overridden = [office for offices in by_window.values() for office in offices]
-    windows = [(policies.default.yellow_within_working_days, Q(issuer_unit__nin=overridden))]
-    windows += [(window, Q(issuer_unit__in=offices)) for window, offices in by_window.items()]
-    yellow = None
-    for window, offices in windows:
-        horizon = yellow_horizon(today, window).isoformat()
-        clause = offices & Q(deadline__gte=today_iso, deadline__lte=horizon)
-        yellow = clause if yellow is None else yellow | clause
-    if light == Light.YELLOW:
-        return running & yellow
-    # green: the unit has already reported, or its deadline lies beyond its office's yellow window (or it has none)
-    reported = Q(status__in=(CaseStatus.REPORTED, CaseStatus.VERIFIED))
-    return reported | (running & _beyond_yellow(windows, today))
-
-
-def _beyond_yellow(windows, today: date):
-    beyond = None
-    for window, offices in windows:
-        clause = offices & (Q(deadline=None) | Q(deadline__gt=yellow_horizon(today, window).isoformat()))
-        beyond = clause if beyond is None else beyond | clause
-    return beyond

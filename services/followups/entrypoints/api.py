@@ -5,11 +5,13 @@ from typing import Callable
 
 from flask_smorest import Blueprint
 
-from shared.auth import Role, read_scope, require_read_scope
+from shared.auth import Role, require_read_scope
 from shared.deadlines import CalendarOutOfRange
 from shared.errors import NotFound
-from shared.web import allow, command_context, create_service_app, current_actor, current_context, paginate
-from services.followups.adapters.read_models import CaseView, light_filter
+from shared.paging import all_of, date_between
+from shared.web import (allow, command_context, create_service_app, current_actor, current_context, page_newest_first,
+                        scoped_equality)
+from services.followups.adapters.read_models import CaseView
 from services.followups.bootstrap import bootstrap
 from services.followups.domain import commands as c
 from services.followups.domain.model import case_light
@@ -33,24 +35,21 @@ blp = Blueprint("cases", __name__, url_prefix="/cases", description="整改事�
 @blp.response(200, CaseSchema(many=True))
 @blp.paginate()
 def list_cases(query, pagination_parameters):
-    """List rectification cases (the 整改台账), filtered by notice, unit, status, light, deadline or task."""
-    context, clock = current_context(), current_context().dependencies["clock"]
-    cases = CaseView.objects
-    scope = read_scope(current_actor())
-    if scope is not None:
-        cases = cases.filter(responsible_unit=scope)
-    for name, field in (("notice_id", "notice_id"), ("unit", "responsible_unit"), ("area", "area"), ("status", "status"),
-                        ("overdue", "overdue"), ("task_id", "related_task_ids"), ("listed", "listed"),
-                        ("escalation_level", "escalation_level")):
-        if name in query:
-            cases = cases.filter(**{field: query[name]})
-    if "deadline_from" in query:
-        cases = cases.filter(deadline__gte=query["deadline_from"].isoformat())
-    if "deadline_to" in query:
-        cases = cases.filter(deadline__lte=query["deadline_to"].isoformat())
-    if "light" in query:
-        cases = cases.filter(light_filter(query["light"], clock.today(), context.dependencies["policies"]))
-    return [_with_light(row) for row in paginate(cases, pagination_parameters, "deadline", "notice_id", "problem_id")]
+    """List rectification cases (the 整改台账), newest first, filtered by notice, unit, status, light, deadline or task."""
+    equality = {field: query[name] for name, field in (
+        ("notice_id", "notice_id"), ("unit", "responsible_unit"), ("area", "area"), ("status", "status"),
+        ("overdue", "overdue"), ("task_id", "related_task_ids"), ("listed", "listed"),
+        ("escalation_level", "escalation_level")) if name in query}
+    equality = scoped_equality(equality, "responsible_unit")
+    if equality is None:  # another unit's cases: none that this caller may read
+        pagination_parameters.item_count = 0
+        return []
+    light = query.get("light")
+    if light:
+        equality["open"] = True  # only cases that have not ended have a light
+    keep = all_of(date_between("deadline", query.get("deadline_from"), query.get("deadline_to")),
+                  (lambda row: _light_of(row) == light) if light else None)
+    return [_with_light(row) for row in page_newest_first(CaseView, pagination_parameters, equality, keep)]
 
 
 @blp.route("/<case_id>", methods=["GET"])
@@ -111,13 +110,17 @@ def _case_or_404(case_id: str) -> CaseView:
 
 def _with_light(row: CaseView) -> CaseView:
     """Attach today's traffic light (it depends on the date, so it is computed on read, not stored)."""
-    deps = current_context().dependencies
-    policy = deps["policies"].for_office(row.issuer_unit)
-    try:
-        row.light = case_light(row.status, row.deadline, deps["clock"].today(), policy.yellow_within_working_days)
-    except CalendarOutOfRange:
-        row.light = None  # the yellow window reaches past the official calendar: unknown, not guessed
+    row.light = _light_of({"status": row.status, "deadline": row.deadline, "issuer_unit": row.issuer_unit})
     return row
+
+
+def _light_of(row: dict) -> str | None:
+    deps = current_context().dependencies
+    policy = deps["policies"].for_office(row.get("issuer_unit"))
+    try:
+        return case_light(row.get("status"), row.get("deadline"), deps["clock"].today(), policy.yellow_within_working_days)
+    except CalendarOutOfRange:
+        return None  # the yellow window reaches past the official calendar: unknown, not guessed
 
 
 def create_app():

@@ -1,18 +1,19 @@
 """Read models of the notices service (mongoengine documents, built only from its own events)."""
 from __future__ import annotations
 
-from mongoengine import BooleanField, DateTimeField, DictField, Document, IntField, ListField, StringField
+from mongoengine import BooleanField, DateTimeField, DictField, IntField, ListField, StringField
 
 from shared.envelope import EventEnvelope
-from shared.read_models import Projection, apply_in_order, in_order_update, insert_once
+from shared.paging import bucket_fields
+from shared.read_models import Listed, Projection, apply_in_order, in_order_update, insert_once
 from services.notices.domain.model import NoticeStatus
 
 SERVICE = "notices"
 
 
-class NoticeView(Document):  # 督办通知（查询视图）
+class NoticeView(Listed):  # 督办通知（查询视图）
     meta = {"db_alias": SERVICE, "collection": "notice_view",
-            "indexes": ["status", "issuer_unit", "target_units", "related_task_ids", "kind"]}
+            "indexes": ["status", "issuer_unit", "target_units", "related_task_ids", "kind", *Listed.LIST_INDEXES]}
 
     id = StringField(primary_key=True)
     kind = StringField()
@@ -48,7 +49,7 @@ def _drafted(event: EventEnvelope) -> None:
         issuer_unit=content["issuer_unit"], target_units=content["target_units"], listed=content.get("listed", False),
         related_task_ids=content.get("related_task_ids", []), copied_units=content.get("copied_units", []),
         status=NoticeStatus.DRAFT, draft=content, created_at=event.recorded_at, updated_at=event.recorded_at,
-        version=event.version,
+        version=event.version, **bucket_fields(event.recorded_at),
     ))
 
 
@@ -62,7 +63,8 @@ def _issued(event: EventEnvelope) -> None:
         issued_at=event.recorded_at, issued_by=event.actor.to_dict(), updated_at=event.recorded_at,
     )
     if event.version == 1:
-        insert_once(NoticeView(id=data["notice_id"], created_at=event.recorded_at, version=1, **fields))
+        insert_once(NoticeView(id=data["notice_id"], created_at=event.recorded_at, version=1, **fields,
+                               **bucket_fields(event.recorded_at)))
     else:
         apply_in_order(NoticeView, event, {**fields, "issued_by": event.actor.to_dict(), "draft": None})
 

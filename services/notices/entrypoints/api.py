@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from shared.auth import Role, read_scope, require_read_scope
+from shared.auth import Role, require_read_scope
 from shared.errors import NotFound
-from shared.web import allow, command_context, create_service_app, current_actor, current_context, paginate
+from shared.paging import date_between
+from shared.web import (allow, command_context, create_service_app, current_actor, current_context, page_newest_first,
+                        scoped_equality)
 from services.notices.adapters.read_models import NoticeView
 from services.notices.bootstrap import bootstrap
 from services.notices.domain import commands as c
@@ -27,19 +29,15 @@ blp = Blueprint("notices", __name__, url_prefix="/notices", description="督办�
 @blp.paginate()
 def list_notices(query, pagination_parameters):
     """List notices (newest first), filtered by status, unit, kind, task, 挂牌督办 or issue date."""
-    notices = NoticeView.objects
-    scope = read_scope(current_actor())
-    if scope is not None:
-        notices = notices.filter(target_units=scope)
-    for name, field in (("status", "status"), ("unit", "target_units"), ("kind", "kind"), ("issuer_unit", "issuer_unit"),
-                        ("task_id", "related_task_ids"), ("listed", "listed"), ("sign_overdue", "sign_overdue")):
-        if name in query:
-            notices = notices.filter(**{field: query[name]})
-    if "issued_from" in query:
-        notices = notices.filter(issued_on__gte=query["issued_from"].isoformat())
-    if "issued_to" in query:
-        notices = notices.filter(issued_on__lte=query["issued_to"].isoformat())
-    return paginate(notices, pagination_parameters, "-created_at")
+    equality = {field: query[name] for name, field in (
+        ("status", "status"), ("unit", "target_units"), ("kind", "kind"), ("issuer_unit", "issuer_unit"),
+        ("task_id", "related_task_ids"), ("listed", "listed"), ("sign_overdue", "sign_overdue")) if name in query}
+    equality = scoped_equality(equality, "target_units")
+    if equality is None:  # another unit's notices: none that this caller may read
+        pagination_parameters.item_count = 0
+        return []
+    keep = date_between("issued_on", query.get("issued_from"), query.get("issued_to"))
+    return page_newest_first(NoticeView, pagination_parameters, equality, keep)
 
 
 @blp.route("", methods=["POST"])

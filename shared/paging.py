@@ -1,0 +1,142 @@
+"""Pages of a read model whose cost follows the page, not the history.
+
+FerretDB 1.24 hands only equality filters to its backend's indexes: a sort, a range or a count over a list
+would read every row of the collection on every page. So every listed row carries the moment the event that
+created it was recorded (``listed_at``) and, from it, two indexed bucket numbers: ``list_day`` (days since
+1970-01-01, UTC) and ``list_span`` (``DAYS_PER_SPAN`` days). A page is read newest first, one equality query
+per day (the list's own equality filters ride along, so the backend returns only matching rows); once the
+matches prove sparse, whole spans are read instead. Ranges and set filters are applied to those few rows here.
+Everything is derived from the events, so a rebuilt read model lists its rows in the same order.
+
+A small document per list keeps its row count and first and last day. The total is exact when it is cheap:
+for an unfiltered list it is that count, and for a filtered one when the walk reaches the first day within a
+small budget (short lists: a notice's cases, a unit's letters). Otherwise the answer says only whether
+another page may follow (``has_more``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Callable, Iterable, Mapping
+
+from pymongo.collection import Collection
+from pymongo.database import Database
+
+DAYS_PER_SPAN = 32
+BOUNDS_COLLECTION = "list_bounds"
+# After the page is full, the walk goes on to learn the exact total only while it stays this cheap.
+TOTAL_BUDGET_QUERIES = 8
+TOTAL_BUDGET_ROWS = 2_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+Row = Mapping[str, object]
+Fetch = Callable[[str, int], Iterable[Row]]  # ("list_day" | "list_span", number) -> rows matching the list's filters
+
+
+def bucket_fields(listed_at: datetime) -> dict[str, object]:
+    """The fields of a row created by an event recorded at ``listed_at``."""
+    if listed_at.tzinfo is None:
+        listed_at = listed_at.replace(tzinfo=timezone.utc)
+    day = (listed_at - _EPOCH).days
+    return {"listed_at": listed_at, "list_day": day, "list_span": day // DAYS_PER_SPAN}
+
+
+def _newest_first_key(row: Row) -> tuple:
+    listed_at = row["listed_at"]
+    if isinstance(listed_at, datetime) and listed_at.tzinfo is None:
+        listed_at = listed_at.replace(tzinfo=timezone.utc)
+    return listed_at, str(row["_id"])
+
+
+@dataclass(frozen=True)
+class Bounds:
+    rows: int
+    first_day: int | None
+    last_day: int | None
+
+
+class ListBounds:
+    """How many rows one list holds and the first and last day it has rows on (one small document, by ``_id``)."""
+
+    def __init__(self, database: Database, name: str):
+        self.collection: Collection = database[BOUNDS_COLLECTION]
+        self.name = name
+
+    def count_row(self, day: int) -> None:
+        self.collection.update_one({"_id": self.name}, {"$inc": {"rows": 1}, "$min": {"first_day": day},
+                                                        "$max": {"last_day": day}}, upsert=True)
+
+    def read(self) -> Bounds:
+        found = self.collection.find_one({"_id": self.name}) or {}
+        return Bounds(int(found.get("rows", 0)), found.get("first_day"), found.get("last_day"))
+
+    def reset(self) -> None:
+        self.collection.delete_one({"_id": self.name})
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    total: int | None  # None: not known cheaply
+    has_more: bool
+
+
+def newest_first(fetch: Fetch, bounds: Bounds, first: int, size: int, keep: Callable[[Row], bool] | None = None,
+                 unfiltered: bool = False) -> Page:
+    """Rows ``first`` … ``first + size - 1`` of the list, newest first, reading as few buckets as it can.
+
+    ``keep`` applies what the equality filters inside ``fetch`` cannot (ranges, sets); ``unfiltered`` says that
+    every row counts, so the total is the list's row count.
+    """
+    wanted = first + size
+    found: list[Row] = []
+    if bounds.last_day is None or bounds.first_day is None:
+        return Page([], 0, False)
+    day, reads, extra_reads, extra_rows = bounds.last_day, 0, 0, 0
+    while day >= bounds.first_day:
+        page_full = len(found) >= wanted
+        if page_full and (unfiltered or extra_reads >= TOTAL_BUDGET_QUERIES or extra_rows >= TOTAL_BUDGET_ROWS):
+            break
+        sparse = reads >= 2 and len(found) < (reads * size) // 4
+        if (sparse or page_full) and day % DAYS_PER_SPAN == DAYS_PER_SPAN - 1:
+            rows = fetch("list_span", day // DAYS_PER_SPAN)
+            day -= DAYS_PER_SPAN
+        else:
+            rows = fetch("list_day", day)
+            day -= 1
+        matched = sorted((row for row in rows if keep is None or keep(row)), key=_newest_first_key, reverse=True)
+        reads += 1
+        if page_full:
+            extra_reads, extra_rows = extra_reads + 1, extra_rows + len(matched)
+        found.extend(matched)
+    exhausted = day < bounds.first_day
+    total = bounds.rows if unfiltered else (len(found) if exhausted else None)
+    return Page(found[first:wanted], total, len(found) > wanted or not exhausted)
+
+
+def query_fetch(collection: Collection, equality: Mapping[str, object]) -> Fetch:
+    """``fetch`` for ``newest_first`` over a collection: the list's equality filters plus one bucket."""
+    return lambda field, number: collection.find({**equality, field: number})
+
+
+def date_between(field: str, low: date | None, high: date | None) -> Callable[[Row], bool] | None:
+    """A check that the row's ISO date ``field`` lies within the bounds given (None when neither is)."""
+    if low is None and high is None:
+        return None
+    low_iso, high_iso = low.isoformat() if low else None, high.isoformat() if high else None
+
+    def within(row: Row) -> bool:
+        value = row.get(field)
+        if value is None:
+            return False  # no date: outside any bounds (as a MongoDB range query would have it)
+        return (low_iso is None or value >= low_iso) and (high_iso is None or value <= high_iso)
+
+    return within
+
+
+def all_of(*checks: Callable[[Row], bool] | None) -> Callable[[Row], bool] | None:
+    """One check from several (None ones ignored); None when there are none."""
+    present = [check for check in checks if check is not None]
+    if not present:
+        return None
+    return lambda row: all(check(row) for check in present)
