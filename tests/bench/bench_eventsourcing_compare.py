@@ -68,9 +68,11 @@ def eventsourcing_env(url: str, schema: str) -> dict[str, str]:
 
 
 def server_facts(url: str) -> tuple[str, bool]:
-    """The server's version, and whether FerretDB holds connections to it (it is the one behind the stack)."""
+    """The server's version and durability settings, and whether FerretDB holds connections to it."""
     with psycopg.connect(url, autocommit=True) as connection:
         version = connection.execute("SHOW server_version").fetchone()[0]
+        for setting in ("fsync", "synchronous_commit"):
+            version += f", {setting}={connection.execute(f'SHOW {setting}').fetchone()[0]}"
         ferretdb = connection.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'FerretDB'").fetchone()[0] > 0
     return version, ferretdb

@@ -31,10 +31,10 @@ from services.followups.adapters.read_models import CaseView
 from services.notices.adapters.read_models import NoticeView
 from tests.helpers import running_services
 
-try:  # list endpoints that page by numbered rows (shared/paging.py): seeded rows are numbered as insert_once does
-    from shared.paging import SEQUENCE_COLLECTION, bucket_fields
-except ImportError:  # list endpoints that sort and count on the server
-    SEQUENCE_COLLECTION, bucket_fields = None, None
+try:  # lists read one day bucket at a time (shared/paging.py): seeded rows get their buckets and list bounds
+    from shared.paging import BOUNDS_COLLECTION, bucket_fields
+except ImportError:  # lists that sort and count on the server
+    BOUNDS_COLLECTION, bucket_fields = None, None
 
 P99_TARGET_MS = 100.0
 CLIENTS = 20
@@ -81,14 +81,22 @@ def case_rows(notice: dict) -> list[dict]:
     return rows
 
 
-def as_stored(document_class, row: dict, seq: int) -> dict:
+def as_stored(document_class, row: dict, listed_at: datetime, days: list[int]) -> dict:
     """The row as the read model stores it: through its mongoengine document (defaults of fields added later
-    included), numbered like ``insert_once`` numbers listed rows."""
+    included), with the list buckets of the event that created it; its day goes into ``days``."""
     fields = {("id" if key == "_id" else key): value for key, value in row.items()}
     stored = document_class(**fields).to_mongo().to_dict()
     if bucket_fields is not None:
-        stored.update(bucket_fields(seq))
+        stored.update(bucket_fields(listed_at))
+        days.append(stored["list_day"])
     return stored
+
+
+def write_bounds(collection, days: list[int]) -> None:
+    """What ``insert_once`` keeps per list: its row count and first and last day."""
+    if BOUNDS_COLLECTION is not None and days:
+        collection.database[BOUNDS_COLLECTION].replace_one(
+            {"_id": collection.name}, {"rows": len(days), "first_day": min(days), "last_day": max(days)}, upsert=True)
 
 
 def seed(settings: Settings, cases: int, chunk: int = 1000) -> tuple[int, int, float]:
@@ -100,16 +108,18 @@ def seed(settings: Settings, cases: int, chunk: int = 1000) -> tuple[int, int, f
     notices_collection, cases_collection = NoticeView._get_collection(), CaseView._get_collection()
     started = time.perf_counter()
     notices, batch_n, batch_c, made = 0, [], [], 0
+    notice_days, case_days = [], []
     start = date(2024, 1, 1)
     while made < cases:
         notice = notice_row(notices, start)
+        listed_at = notice["issued_at"] + timedelta(seconds=notices % 86_400)
         notices += 1
-        batch_n.append(as_stored(NoticeView, notice, notices))
+        batch_n.append(as_stored(NoticeView, notice, listed_at, notice_days))
         for row in case_rows(notice)[: cases - made]:
             made += 1
             if "open" in CaseView._fields:  # the lights' equality filter, where the read model has it
                 row["open"] = row["status"] not in ("closed", "withdrawn")
-            batch_c.append(as_stored(CaseView, row, made))
+            batch_c.append(as_stored(CaseView, row, listed_at, case_days))
         if len(batch_c) >= chunk:
             notices_collection.insert_many(batch_n, ordered=False)
             cases_collection.insert_many(batch_c, ordered=False)
@@ -117,9 +127,8 @@ def seed(settings: Settings, cases: int, chunk: int = 1000) -> tuple[int, int, f
     if batch_n:
         notices_collection.insert_many(batch_n, ordered=False)
         cases_collection.insert_many(batch_c, ordered=False)
-    if SEQUENCE_COLLECTION is not None:
-        for collection, top in ((notices_collection, notices), (cases_collection, made)):
-            collection.database[SEQUENCE_COLLECTION].replace_one({"_id": collection.name}, {"n": top}, upsert=True)
+    write_bounds(notices_collection, notice_days)
+    write_bounds(cases_collection, case_days)
     return notices, made, time.perf_counter() - started
 
 
