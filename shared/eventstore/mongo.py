@@ -5,7 +5,7 @@ the same expected version into one winner and one ConcurrencyConflict. No transa
 
 Outbox: an event is stored with ``published: false`` in the same single write that stores it, so an
 append is one atomic fact; the relay reads the unpublished events (an indexed equality query), publishes
-them in stream order and marks them with one ``update_many``. Every hot query is an equality filter on an
+them in stream order and marks each by its primary key. Every hot query is an equality filter on an
 indexed field (``_id``, ``stream_id``, ``published``): the one kind of query FerretDB lets its backend serve
 from an index (see deploy/ferretdb_indexes.py); ranges, ``$in`` and sorts are applied to those small results.
 """
@@ -98,11 +98,14 @@ class MongoEventStore(EventStore):
             self._heads.popitem(last=False)
 
     def mark_published(self, events: Sequence[EventEnvelope]) -> None:
-        """One update for a batch: the indexed ``published: false`` part picks the backlog, ``$in`` narrows it."""
-        if events:
-            self.collection.update_many(
-                {"published": False, "_id": {"$in": [event_key(e.stream_id, e.version) for e in events]}},
-                {"$set": {"published": True}})
+        """One update by primary key per event.
+
+        Not one ``update_many`` for the batch: FerretDB answers it by re-reading the whole backlog (its only
+        pushed-down part is ``published: false``) for every batch, which made a growing backlog quadratic, nor a
+        bulk write of many updates, which holds one FerretDB connection per statement and can exhaust its pool.
+        """
+        for event in events:
+            self.collection.update_one({"_id": event_key(event.stream_id, event.version)}, {"$set": {"published": True}})
 
     # -- reading -------------------------------------------------------------------------------
 
