@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from typing import Any, Mapping
 
@@ -30,7 +30,7 @@ class Actor:
         return cls(user_id=f"system:{process}", role="system", unit=None, name=process)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"user_id": self.user_id, "role": self.role, "unit": self.unit, "name": self.name}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Actor":
@@ -69,7 +69,7 @@ class EventEnvelope:
     def canonical_json(self) -> str:
         body = self.to_dict()
         body.pop("hash")
-        return canonical_json(body)
+        return _dumps_canonical(body)  # to_dict is JSON-ready already: no second walk
 
     def compute_hash(self) -> str:
         return hashlib.sha256((self.prev_hash + self.canonical_json()).encode("utf-8")).hexdigest()
@@ -151,8 +151,15 @@ def parse_time(text: str | datetime) -> datetime:
     return truncate_to_millis(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def to_jsonable(value: Any) -> Any:
     """Dates become ISO strings so event data survives JSON, BSON and hashing unchanged."""
+    if type(value) in _PLAIN:  # the common case first: an isinstance check against typing.Mapping is slow
+        return value
+    if type(value) is dict:
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -165,4 +172,8 @@ def to_jsonable(value: Any) -> Any:
 
 
 def canonical_json(body: Any) -> str:
-    return json.dumps(to_jsonable(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _dumps_canonical(to_jsonable(body))
+
+
+def _dumps_canonical(jsonable: Any) -> str:
+    return json.dumps(jsonable, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -38,3 +38,21 @@ class TestEnvelope:
 
     def test_dates_in_data_become_iso_strings(self):
         assert make_envelope().to_dict()["data"]["deadline"] == "2020-12-31"
+
+
+def test_the_canonical_form_and_so_every_stored_hash_stays_the_same():
+    """A golden hash: a change to the canonical JSON would make every stored chain fail verification."""
+    from datetime import datetime, timezone
+
+    from shared.envelope import GENESIS_HASH, Actor, EventEnvelope
+
+    data = {"case_id": "notice-1:P1", "notice_id": "notice-1", "problem_id": "P1", "description": "问题" * 20,
+            "requirement": "要求" * 10, "responsible_unit": "巴州区教育局", "deadline": "2026-03-01",
+            "related_task_ids": ["t1", "t2"], "listed": False,
+            "escalations": [{"level": "reminder", "at": datetime(2026, 1, 1, tzinfo=timezone.utc)}]}
+    event = EventEnvelope(event_id="e", stream_id="s", stream_type="Case", version=1, type="T", schema_version=1,
+                          data=data, actor=Actor("u", "r", "x"),
+                          occurred_at=datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc),
+                          recorded_at=datetime(2026, 1, 2, 3, 4, 5, 679000, tzinfo=timezone.utc),
+                          correlation_id="c", causation_id=None, prev_hash=GENESIS_HASH)
+    assert event.sealed().hash == "af71354db0a49e0ecd3942aad39129d75203a590d38af4c7e697b29ece0f7b27"
