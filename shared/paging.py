@@ -35,17 +35,18 @@ Fetch = Callable[[str, int], Iterable[Row]]  # ("list_day" | "list_span", number
 
 def bucket_fields(listed_at: datetime) -> dict[str, object]:
     """The fields of a row created by an event recorded at ``listed_at``."""
-    if listed_at.tzinfo is None:
-        listed_at = listed_at.replace(tzinfo=timezone.utc)
+    listed_at = _as_utc(listed_at)
     day = (listed_at - _EPOCH).days
     return {"listed_at": listed_at, "list_day": day, "list_span": day // DAYS_PER_SPAN}
 
 
 def _newest_first_key(row: Row) -> tuple:
-    listed_at = row["listed_at"]
-    if isinstance(listed_at, datetime) and listed_at.tzinfo is None:
-        listed_at = listed_at.replace(tzinfo=timezone.utc)
-    return listed_at, str(row["_id"])
+    return _as_utc(row["listed_at"]), str(row["_id"])
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Stored times come back naive from a client not set to tz_aware: they are UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 @dataclass(frozen=True)
