@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser postgres run stop test test-unit test-integration test-e2e test-reliability bench lint up down clean
+.PHONY: install browser postgres run stop test test-unit test-integration test-e2e test-reliability bench soak fuzz lint up down clean
 
 $(STAMP): pyproject.toml
 	@echo "[duban] creating $(VENV) and installing duban with pinned dependencies …"
@@ -57,6 +57,12 @@ test-reliability: install
 
 bench: install  ## benchmarks print their figures; they are not pass/fail tests
 	$(PY) tests/bench/run_all.py
+
+soak: install  ## 30 min of mixed load (DUBAN_SOAK_SECONDS); errors, latency, memory; not part of `make test`
+	$(PY) tests/bench/soak.py
+
+fuzz: install  ## schemathesis at length against each service's OpenAPI (DUBAN_FUZZ_EXAMPLES, DUBAN_FUZZ_SECONDS); prints its counts
+	$(PY) tests/bench/fuzz.py
 
 lint: install
 	$(VENV)/bin/ruff check shared services tests deploy

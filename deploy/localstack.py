@@ -2,7 +2,8 @@
 
     python deploy/localstack.py install      fetch Kafka's jars (Maven) and build FerretDB (Go), cached
     python deploy/localstack.py infra        start Kafka + PostgreSQL + FerretDB, print their addresses, wait
-    python deploy/localstack.py run          start infra and every service's web and worker, wait
+    python deploy/localstack.py run          start infra and every service's web and worker, restart any that
+                                             exits (back-off 1 s, 2 s, 4 s … 30 s), wait
     python deploy/localstack.py stop         stop whatever `run`/`infra` started (from their pid files)
 
 Where KAFKA_BOOTSTRAP / MONGO_URL are set, those servers are used and nothing is started for them.
@@ -24,10 +25,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 try:
     from deploy import ferretdb_indexes
@@ -47,6 +50,7 @@ FERRETDB_BIN = CACHE / "bin" / "duban-ferretdb-{}-{}".format(FERRETDB_VERSION, h
 MONGO_ENGINES = ("postgresql", "sqlite")
 SERVICES = {"tasks": 8001, "notices": 8002, "followups": 8003}
 PORTAL_PORT = 8000
+SERVERS = ("kafka", "postgres", "ferretdb")
 
 
 def say(message: str) -> None:
@@ -155,35 +159,105 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
+def _reap(process: subprocess.Popen) -> int | None:
+    """The exit code of a child that has exited (None while it runs), once what it left behind in its process
+    group (gunicorn's workers, PostgreSQL's backends) is killed too.
+
+    The group is signalled before the child is reaped: until then its id cannot have been given to anyone else.
+    """
+    if process.returncode is not None:
+        return process.returncode
+    try:
+        if os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            return None
+    except ChildProcessError:  # reaped behind Popen's back: nothing safe to signal any more
+        return process.poll()
+    _signal_group(process.pid, signal.SIGKILL)
+    return process.wait()
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """How a child was started, so that it can be started again the same way (same ports, same data)."""
+
+    argv: list[str]
+    env: dict | None = None
+    cwd: Path | None = None
+    user: str | None = None
+    fresh_dir: Path | None = None  # emptied before every start (a gunicorn's multiprocess metrics)
+
+
+@dataclass(frozen=True)
+class ChildExit:
+    code: int
+    uptime: float  # seconds from its start until the exit was noticed
+
+
 @dataclass
 class Stack:
-    """Processes started for one run; stopped together, children and all."""
+    """Processes started for one run; stopped together, children and all.
+
+    Safe to use from two threads (the launcher's supervisor and whoever stops the stack): a child being stopped
+    or killed leaves ``processes`` first, so it is never restarted.
+    """
 
     run_dir: Path
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    specs: dict[str, ProcessSpec] = field(default_factory=dict)
+    started_at: dict[str, float] = field(default_factory=dict)  # time.monotonic() of each child's latest start
     kafka_bootstrap: str | None = None
     mongo_url: str | None = None
     postgres_url: str | None = None  # FerretDB's backend, when the engine is PostgreSQL
     # A throw-away stack (tests) trades PostgreSQL's crash safety for speed; `make run` keeps it.
     durable: bool = True
     _sqlite_indexer: "ferretdb_indexes.SQLiteIdIndexer | None" = None
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def spawn(self, name: str, argv: list[str], env: dict | None = None, cwd: Path | None = None,
-              user: str | None = None) -> subprocess.Popen:
-        running = self.processes.get(name)
-        if running is not None and running.poll() is None:
-            raise RuntimeError(f"{name} is already running (pid {running.pid}); give the new one another name")
-        log_path = self.run_dir / "logs" / f"{name}.log"
+              user: str | None = None, fresh_dir: Path | None = None) -> subprocess.Popen:
+        with self._lock:
+            running = self.processes.get(name)
+            if running is not None and _reap(running) is None:
+                raise RuntimeError(f"{name} is already running (pid {running.pid}); give the new one another name")
+            return self._start(name, ProcessSpec(argv, env, cwd, user, fresh_dir))
+
+    def _start(self, name: str, spec: ProcessSpec) -> subprocess.Popen:
+        if spec.fresh_dir is not None:
+            shutil.rmtree(spec.fresh_dir, ignore_errors=True)
+            spec.fresh_dir.mkdir(parents=True)
+        log_path = self.log_path(name)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log:
             # A session of its own, so stopping kills the whole process group (gunicorn's workers too).
-            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy(),
-                                       cwd=cwd or ROOT, start_new_session=True, user=user, group=user)
+            process = subprocess.Popen(spec.argv, stdout=log, stderr=subprocess.STDOUT,
+                                       env=spec.env or os.environ.copy(), cwd=spec.cwd or ROOT,
+                                       start_new_session=True, user=spec.user, group=spec.user)
         self.processes[name] = process
+        self.specs[name] = spec
+        self.started_at[name] = time.monotonic()
+        # `localstack.py stop` reads these: a restarted child replaces its predecessor's pid
         pid_file = self.run_dir / "pids" / f"{name}.pid"
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(str(process.pid))
         return process
+
+    def exited_children(self) -> dict[str, ChildExit]:
+        """The children that have exited on their own (not stopped or killed through this stack)."""
+        now = time.monotonic()
+        with self._lock:
+            codes = {name: _reap(process) for name, process in self.processes.items()}
+            return {name: ChildExit(code, now - self.started_at[name]) for name, code in codes.items()
+                    if code is not None}
+
+    def restart(self, name: str) -> subprocess.Popen | None:
+        """Start an exited child again exactly as before; None if it has been stopped or killed meanwhile."""
+        with self._lock:
+            process = self.processes.get(name)
+            if process is None:
+                return None
+            if _reap(process) is None:
+                return process  # running already
+            return self._start(name, self.specs[name])
 
     def log_path(self, name: str) -> Path:
         return self.run_dir / "logs" / f"{name}.log"
@@ -292,13 +366,12 @@ class Stack:
                   env: dict | None = None, instance: str = "") -> str:
         name = f"{instance}{service}-web"
         metrics_dir = self.run_dir / "metrics" / name
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        metrics_dir.mkdir(parents=True)
         web_env = self.service_env({**(env or {}), "DUBAN_BIND": f"127.0.0.1:{port}",
                                     "DUBAN_WEB_WORKERS": str(web_workers),
                                     "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
         process = self.spawn(name, [python, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"),
-                                                f"services.{service}.entrypoints.api:create_app()"], env=web_env)
+                                                f"services.{service}.entrypoints.api:create_app()"], env=web_env,
+                             fresh_dir=metrics_dir)
         wait_for_port(port, name, process, self.log_path(name))
         return f"http://127.0.0.1:{port}"
 
@@ -320,8 +393,9 @@ class Stack:
                           env=self.service_env(env))
 
     def kill(self, name: str) -> None:
-        """SIGKILL a process group, as a crash would: no clean shutdown, no final commit."""
-        process = self.processes.pop(name)
+        """SIGKILL a process group, as a crash would: no clean shutdown, no final commit (and no restart)."""
+        with self._lock:
+            process = self.processes.pop(name)
         _signal_group(process.pid, signal.SIGKILL)
         process.wait(10)
 
@@ -329,15 +403,13 @@ class Stack:
         """SIGTERM each process group, then SIGKILL what is still there; services before servers."""
         if self._sqlite_indexer is not None and names is None:
             self._sqlite_indexer.stop()
-        order = names or [n for n in reversed(list(self.processes))]
-        for name in order:
-            process = self.processes.get(name)
-            if process is not None and process.poll() is None:
-                _signal_group(process.pid, signal.SIGTERM)
-        for name in order:
-            process = self.processes.pop(name, None)
-            if process is None:
-                continue
+        with self._lock:  # out of `processes` first, so that no supervisor restarts them
+            order = names or [n for n in reversed(list(self.processes))]
+            stopping = [(name, self.processes.pop(name)) for name in order if name in self.processes]
+            for _, process in stopping:
+                if process.returncode is None:  # a group whose leader died (unreaped) may still have members
+                    _signal_group(process.pid, signal.SIGTERM)
+        for name, process in stopping:
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -411,17 +483,112 @@ def stop_from_pid_files(run_dir: Path = RUN_DIR) -> None:
         pid_file.unlink(missing_ok=True)
 
 
+# -- supervision -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """When a child that exited is started again: after 1 s, 2 s, 4 s … (at most ``max_delay``) for exits in a
+    row; a child that had stayed up ``stable_after`` seconds starts over at ``first_delay``."""
+
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    stable_after: float = 60.0
+    servers: bool = True  # Kafka, PostgreSQL, FerretDB too (same ports, same data); False: services only
+
+    def should_restart(self, name: str) -> bool:
+        return self.servers or name not in SERVERS
+
+    def next_attempt(self, previous: int, uptime: float) -> int:
+        """The number of this restart in a row, given the previous one's and how long the child stayed up."""
+        return 1 if uptime >= self.stable_after else previous + 1
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before the ``attempt``-th restart in a row (1-based)."""
+        return min(self.max_delay, self.first_delay * 2 ** min(max(attempt, 1) - 1, 32))
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"code {code} ({signal.Signals(-code).name})"
+    return f"code {code}"
+
+
+@dataclass
+class ChildRestarts:
+    attempt: int = 0  # restarts in a row, each after too short a life
+    restarts: int = 0  # restarts so far
+    due: float | None = None  # when the pending restart is due (the supervisor's clock)
+
+
+class Supervisor:
+    """Restarts the children of a stack that exit on their own, with the back-off of ``policy``.
+
+    ``watch`` narrows which children it looks after (a test supervises its own services on a shared stack).
+    Only ``check`` touches processes, through ``stack.exited_children()`` and ``stack.restart(name)``.
+    """
+
+    def __init__(self, stack, policy: RestartPolicy = RestartPolicy(), watch: Callable[[str], bool] = lambda _: True,
+                 report: Callable[[str], None] = say, clock: Callable[[], float] = time.monotonic):
+        self.stack = stack
+        self.policy = policy
+        self.watch = watch
+        self.report = report
+        self.clock = clock
+        self.children: dict[str, ChildRestarts] = {}
+        self.given_up: set[str] = set()
+
+    def check(self) -> None:
+        """One pass: schedule a restart for each newly exited child, and perform the restarts that are due."""
+        now = self.clock()
+        for name, ended in self.stack.exited_children().items():
+            if not self.watch(name) or name in self.given_up:
+                continue
+            child = self.children.setdefault(name, ChildRestarts())
+            if child.due is not None:
+                continue  # noticed already, waiting for its turn
+            if not self.policy.should_restart(name):
+                self.given_up.add(name)
+                self.report(f"{name} exited with {describe_exit(ended.code)}; not restarted; "
+                            f"see {self.stack.log_path(name)}")
+                continue
+            self._schedule(name, child, now, ended.uptime, f"exited with {describe_exit(ended.code)}")
+        for name, child in list(self.children.items()):
+            if child.due is None or now < child.due:
+                continue
+            child.due = None
+            try:
+                process = self.stack.restart(name)
+            except Exception as error:  # noqa: BLE001 - e.g. OSError: the next attempt may succeed
+                self._schedule(name, child, now, 0.0, f"could not be started ({error})")
+                continue
+            if process is None:  # stopped meanwhile
+                del self.children[name]
+            else:
+                self.report(f"{name} restarted (pid {process.pid})")
+
+    def _schedule(self, name: str, child: ChildRestarts, now: float, uptime: float, what: str) -> None:
+        child.attempt = self.policy.next_attempt(child.attempt, uptime)
+        child.restarts += 1
+        delay = self.policy.delay(child.attempt)
+        child.due = now + delay
+        self.report(f"{name} {what}; restarting in {delay:g} s (restart #{child.restarts}); "
+                    f"see {self.stack.log_path(name)}")
+
+    def run(self, should_stop: Callable[[], bool], interval: float = 0.5,
+            sleep: Callable[[float], object] = time.sleep) -> None:
+        """Check every ``interval`` seconds until ``should_stop()``."""
+        while not should_stop():
+            self.check()
+            sleep(interval)
+
+
 def _wait_until_signalled(stack: Stack) -> None:
-    stopping = []
+    stopping = []  # a list, not a threading.Event: setting an Event from a signal handler can deadlock
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.append(True))
     try:
-        while not stopping:
-            dead = [n for n, p in stack.processes.items() if p.poll() is not None]
-            if dead:
-                say(f"stopped unexpectedly: {', '.join(dead)} (logs in {stack.run_dir / 'logs'})")
-                break
-            time.sleep(0.5)
+        Supervisor(stack).run(lambda: bool(stopping))
     finally:
         say("stopping …")
         stack.stop()
@@ -475,7 +642,8 @@ def main(argv: list[str] | None = None) -> None:
                 load_demo(args.python, urls)
             say(f"portal     {portal}  ← open this (demo accounts: office / inspector / auditor / bazhou / finance …, "
                 f"password duban-demo)")
-        say("running; press Ctrl-C (or `make stop` elsewhere) to stop everything")
+        say(f"running; a process that exits is restarted (logs in {stack.run_dir / 'logs'}); "
+            "press Ctrl-C (or `make stop` elsewhere) to stop everything")
     except BaseException:
         stack.stop()
         raise

@@ -26,6 +26,9 @@ class CommandContext:
     actor: Actor
     correlation_id: str
     causation_id: str | None = None
+    # Names a client request that may be retried (Idempotency-Key): its events carry it, so a retry whose
+    # first attempt stored them but never answered (crash, timeout) gets that result instead of a second one.
+    request_id: str | None = None
 
     @classmethod
     def caused_by(cls, event: EventEnvelope, actor: Actor) -> "CommandContext":
@@ -73,6 +76,7 @@ class UnitOfWork:
             actor=context.actor,
             correlation_id=context.correlation_id,
             causation_id=context.causation_id,
+            request_id=context.request_id,
         ))
         aggregate.version += len(aggregate.pending)
         aggregate.pending.clear()
@@ -116,6 +120,8 @@ class MessageBus:
         the decision it asked for may no longer be the one it would make.
         """
         handler = self.handlers[type(command)]
+        if context.request_id is not None and (earlier := self._earlier_result(context.request_id)) is not None:
+            return earlier
         for attempt in range(self.conflict_retries + 1):
             try:
                 return handler(command, self.uow_factory(), context)
@@ -123,6 +129,20 @@ class MessageBus:
                 if getattr(command, "expected_version", None) is not None or attempt == self.conflict_retries:
                     raise
                 log.info("write conflict, retrying on fresh state", extra={"command": type(command).__name__})
+
+
+    def _earlier_result(self, request_id: str) -> str | None:
+        """The result of an earlier attempt of this request that stored its events: the first stream it wrote.
+
+        Command handlers answer with the id of the aggregate they saved first (a plan before its tasks), so
+        the view renders the same thing the first attempt would have.
+        """
+        streams = self.uow_factory().store.streams_of_request(request_id)
+        if not streams:
+            return None
+        log.warning("a retried request had already stored its events; answering with them, appending nothing",
+                    extra={"request_id": request_id, "stream_id": streams[0]})
+        return streams[0]
 
 
 def check_expected_version(aggregate: Aggregate, expected_version: int | None) -> None:

@@ -15,6 +15,17 @@ class Settings:
     """Everything a duban process needs to know about its surroundings."""
 
     mongo_url: str = field(default_factory=lambda: _env("MONGO_URL", "mongodb://127.0.0.1:27017/"))
+    # How long a MongoDB client looks for a reachable server, waits to open a connection, and waits for one
+    # answer (shared/mongo.py). A web process waits at most mongo_socket_timeout_ms per round trip (a read is
+    # retried once, so about twice that in all), so a request to a server that stopped answering ends in a 503
+    # within about 10 s instead of hanging; workers and the CLI, whose single round trips may be long (a
+    # rebuild's batches, bulk writes), wait mongo_batch_socket_timeout_ms.
+    mongo_server_selection_timeout_ms: int = field(
+        default_factory=lambda: int(_env("DUBAN_MONGO_SERVER_SELECTION_TIMEOUT_MS", "5000")))
+    mongo_connect_timeout_ms: int = field(default_factory=lambda: int(_env("DUBAN_MONGO_CONNECT_TIMEOUT_MS", "5000")))
+    mongo_socket_timeout_ms: int = field(default_factory=lambda: int(_env("DUBAN_MONGO_SOCKET_TIMEOUT_MS", "5000")))
+    mongo_batch_socket_timeout_ms: int = field(
+        default_factory=lambda: int(_env("DUBAN_MONGO_BATCH_SOCKET_TIMEOUT_MS", "120000")))
     kafka_bootstrap: str = field(default_factory=lambda: _env("KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
     db_prefix: str = field(default_factory=lambda: _env("DUBAN_DB_PREFIX", "duban"))
     topic_prefix: str = field(default_factory=lambda: _env("DUBAN_TOPIC_PREFIX", "duban"))
@@ -25,6 +36,8 @@ class Settings:
     index_check: str = field(default_factory=lambda: _env("DUBAN_INDEX_CHECK", "enforce"))
     relay_batch_size: int = field(default_factory=lambda: int(_env("DUBAN_RELAY_BATCH", "500")))
     relay_idle_seconds: float = field(default_factory=lambda: float(_env("DUBAN_RELAY_IDLE_SECONDS", "0.05")))
+    # how long an Idempotency-Key's record (and so its stored answer) is kept (shared/idempotency.py)
+    idempotency_ttl_days: float = field(default_factory=lambda: float(_env("DUBAN_IDEMPOTENCY_TTL_DAYS", "7")))
     # how often the workers' deadline watchers look for missed deadlines
     deadline_watch_seconds: float = field(default_factory=lambda: float(_env("DUBAN_DEADLINE_WATCH_SECONDS", "60")))
     # where the portal (and the CLI) reach the services' HTTP APIs
@@ -35,6 +48,9 @@ class Settings:
     portal_users_file: str | None = field(default_factory=lambda: _env("DUBAN_PORTAL_USERS", "") or None)
     # YAML of per-office clocks (shared.policy); empty means the published defaults
     policy_file: str | None = field(default_factory=lambda: _env("DUBAN_POLICY_FILE", "") or None)
+    # how long the tasks API may parse one plan preview before answering 422 (a web worker must not be held
+    # for minutes); 0 means no limit
+    plan_parse_deadline_seconds: float = field(default_factory=lambda: float(_env("DUBAN_PLAN_PARSE_DEADLINE_SECONDS", "20")))
     # where the portal keeps snapshots of its read models (services.portal.adapters.snapshot); empty: none,
     # every start replays the topics from the beginning
     portal_snapshot_dir: str | None = field(default_factory=lambda: _env("DUBAN_PORTAL_SNAPSHOT_DIR", "") or None)
@@ -42,6 +58,12 @@ class Settings:
     # anything arrived since (and at a clean shutdown)
     portal_snapshot_events: int = field(default_factory=lambda: int(_env("DUBAN_PORTAL_SNAPSHOT_EVENTS", "100000")))
     portal_snapshot_seconds: float = field(default_factory=lambda: float(_env("DUBAN_PORTAL_SNAPSHOT_SECONDS", "600")))
+    # the workers' Kafka consumers (shared/kafka.py): records handled per poll, and how long handling them may
+    # take before the consumer counts as stuck and its partitions go to another member; small polls and a long
+    # interval, so that a slow store makes the worker slow, never a member that is evicted and commits nothing
+    consumer_max_poll_records: int = field(default_factory=lambda: int(_env("DUBAN_CONSUMER_MAX_POLL_RECORDS", "20")))
+    consumer_max_poll_interval_seconds: float = field(
+        default_factory=lambda: float(_env("DUBAN_CONSUMER_MAX_POLL_INTERVAL_SECONDS", "600")))
 
     def database(self, service: str) -> str:
         """Each service owns one database; services never read each other's."""

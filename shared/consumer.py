@@ -3,7 +3,9 @@
 Offsets are committed only after every message of a poll has had its effect stored. Each event
 id is recorded once handled, so a redelivery (relay crash, rebalance, restart) is skipped. A message
 that cannot be handled goes to the dead-letter topic with its error and the loop goes on; an
-infrastructure outage is not the message's fault, so it is retried instead.
+infrastructure outage is not the message's fault, so it is retried instead. A commit refused because the
+group rebalanced meanwhile (or this consumer, too slow between polls, was dropped from it) is logged and the
+loop polls on, which rejoins the group: the uncommitted messages are delivered again and skipped as handled.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import threading
 import traceback
 from typing import Callable
 
-from kafka.errors import KafkaError
+from kafka.errors import CommitFailedError, KafkaError, RebalanceInProgressError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from pymongo.collection import Collection
 from pymongo.errors import AutoReconnect, ConnectionFailure, DuplicateKeyError, NetworkTimeout, ServerSelectionTimeoutError
@@ -27,6 +29,9 @@ log = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError, KafkaError,
                     RetryLater)
+
+# The offsets of a batch could not be committed because this member's place in the group changed.
+REBALANCED = (CommitFailedError, RebalanceInProgressError)
 
 EventHandler = Callable[[EventEnvelope], None]
 
@@ -73,7 +78,6 @@ class ConsumerRunner:
                     if batches:
                         self.process_batches(batches, stop)
                 except TRANSIENT_ERRORS as error:
-                    # e.g. CommitFailedError after a rebalance: uncommitted messages come back and are de-duplicated.
                     log.warning("consumer pass failed, retrying", extra={"group": self.group, "error": str(error)})
                     stop.wait(self.retry_seconds)
         finally:
@@ -94,7 +98,18 @@ class ConsumerRunner:
                     break
                 offsets[partition] = OffsetAndMetadata(message.offset + 1, "", -1)
         if offsets:
+            self.commit(offsets)
+
+    def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        try:
             self.consumer.commit(offsets)
+        except REBALANCED as error:
+            # Polling again rejoins the group; whoever gets these partitions resumes at the last committed offsets
+            # and skips what this batch already handled (ProcessedLog).
+            log.warning("offsets not committed: the group rebalanced while the batch was handled; its messages will "
+                        "be delivered again and skipped as already handled", extra={
+                            "group": self.group, "error": f"{type(error).__name__}: {error}",
+                            "offsets": {f"{tp.topic}/{tp.partition}": o.offset for tp, o in sorted(offsets.items())}})
 
     def process(self, message) -> None:
         try:

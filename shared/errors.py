@@ -53,6 +53,25 @@ class RetryLater(DubanError):
     code = "retry_later"
 
 
+class ServiceUnavailable(DubanError):
+    """Something the request needs (the database) is not answering for now: retry after ``Retry-After`` seconds."""
+
+    status = 503
+    code = "service_unavailable"
+    retry_after_seconds = 5
+
+    def __init__(self, message_en: str, message_zh: str | None = None, retry_after_seconds: int | None = None,
+                 **details):
+        super().__init__(message_en, message_zh, **details)
+        if retry_after_seconds is not None:
+            self.retry_after_seconds = retry_after_seconds
+        self.headers = {"Retry-After": str(self.retry_after_seconds)}
+
+
+DATABASE_UNAVAILABLE_EN = "the database is temporarily unavailable; please retry shortly"
+DATABASE_UNAVAILABLE_ZH = "数据库暂时不可用，请稍后重试"
+
+
 class IllegalTransition(DubanError):
     """A domain rule refuses the command in the aggregate's current state."""
 
@@ -63,6 +82,13 @@ class IllegalTransition(DubanError):
 class InvalidInput(DubanError):
     status = 422
     code = "invalid_input"
+
+
+class DeadlineExceeded(DubanError):
+    """Work stopped at its time budget (e.g. parsing an uploaded plan), so one request cannot hold a web worker."""
+
+    status = 422
+    code = "deadline_exceeded"
 
 
 class Unauthorized(DubanError):

@@ -30,17 +30,20 @@ def make_producer(settings: Settings, **overrides) -> KafkaProducer:
     return KafkaProducer(**options)
 
 
-def make_consumer(settings: Settings, group_id: str, topics: list[str], **overrides) -> KafkaConsumer:
+def consumer_options(settings: Settings, group_id: str, **overrides) -> dict:
     """Manual commits only: auto-commit would acknowledge messages whose effect is not stored yet."""
     options = dict(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        max_poll_records=200,
-        # Handlers are short; this is also the rebalance timeout, so keep it small enough that a group
-        # never waits minutes for a member that died without leaving.
-        max_poll_interval_ms=60_000,
+        # A poll's records must all be handled within max_poll_interval_ms, or the consumer leaves the group
+        # and cannot commit them ("Consumer poll timeout has expired", then CommitFailedError): few records per
+        # poll and a generous interval, so that a slow store only makes the worker slower. The interval is also
+        # the rebalance timeout, but only for live members: one that died without leaving is dropped after
+        # session_timeout_ms, and a live one rejoins at its next poll, i.e. after at most one small batch.
+        max_poll_records=settings.consumer_max_poll_records,
+        max_poll_interval_ms=int(settings.consumer_max_poll_interval_seconds * 1000),
         session_timeout_ms=10_000,
         heartbeat_interval_ms=3_000,
         client_id=f"duban-{group_id}",
@@ -48,7 +51,11 @@ def make_consumer(settings: Settings, group_id: str, topics: list[str], **overri
         metadata_max_age_ms=5_000,
     )
     options.update(overrides)
-    consumer = KafkaConsumer(**options)
+    return options
+
+
+def make_consumer(settings: Settings, group_id: str, topics: list[str], **overrides) -> KafkaConsumer:
+    consumer = KafkaConsumer(**consumer_options(settings, group_id, **overrides))
     _wait_for_partitions(consumer, topics)
     consumer.subscribe(topics)
     return consumer

@@ -1,23 +1,73 @@
-"""MongoDB connections: one mongoengine alias per service, each on the service's own database."""
+"""MongoDB connections: one mongoengine alias per service, each on the service's own database.
+
+Every client is bounded: it looks for a reachable server for ``mongo_server_selection_timeout_ms``, opens a
+connection within ``mongo_connect_timeout_ms`` and waits for each answer at most the socket timeout. A server
+that stops answering (paused, overloaded, cut off) therefore surfaces as an error that ``database_unavailable``
+recognises, which the web layer answers with 503 and ``Retry-After`` (shared/web.py), never as a hang.
+The socket timeout bounds one round trip, not an operation: a long cursor (a rebuild reading every event)
+makes many round trips and is not cut short by it. Web processes use the short ``mongo_socket_timeout_ms``
+(``serve_requests``); workers, the CLI and tests the longer ``mongo_batch_socket_timeout_ms``. pymongo retries
+a read once after a network error (a timeout included), so a web request waits about twice the socket timeout
+before its 503: 5 s by default, about 10 s in all.
+"""
 from __future__ import annotations
 
 import mongoengine
 from pymongo.database import Database
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from shared.config import Settings
 
-# alias -> (url, database) it is connected to; a process normally has one entry per service, but
-# tests bootstrap the same service against fresh databases many times.
-_connected: dict[str, tuple[str, str]] = {}
+# alias -> (url, database, client options) it is connected with; a process normally has one entry per
+# service, but tests bootstrap the same service against fresh databases many times.
+_connected: dict[str, tuple] = {}
+_serving_requests = False
+
+
+def serve_requests() -> None:
+    """This process answers people (a web app): bound each round trip by ``mongo_socket_timeout_ms``.
+
+    Called by the web app factory before it connects; connections made earlier are remade on their next
+    ``connect_service_database``.
+    """
+    global _serving_requests
+    _serving_requests = True
+
+
+def client_options(settings: Settings) -> dict:
+    """The MongoClient timeouts of this process (see the module docstring)."""
+    socket_timeout = settings.mongo_socket_timeout_ms if _serving_requests else settings.mongo_batch_socket_timeout_ms
+    return {"serverSelectionTimeoutMS": settings.mongo_server_selection_timeout_ms,
+            "connectTimeoutMS": settings.mongo_connect_timeout_ms,
+            "socketTimeoutMS": socket_timeout}
 
 
 def connect_service_database(settings: Settings, service: str) -> Database:
     """Register the alias ``service`` on the service's database; read models use ``db_alias=service``."""
-    target = (settings.mongo_url, settings.database(service))
+    options = client_options(settings)
+    target = (settings.mongo_url, settings.database(service), tuple(sorted(options.items())))
     if _connected.get(service) != target:
         if service in _connected:
             mongoengine.disconnect(alias=service)  # also forgets documents' cached collections
         mongoengine.connect(db=target[1], alias=service, host=target[0], uuidRepresentation="standard", tz_aware=True,
-                            serverSelectionTimeoutMS=5000)
+                            **options)
         _connected[service] = target
     return mongoengine.get_db(alias=service)
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` (or what it was raised from) says the database could not be reached or did not answer
+    in time: no server found, a connection refused, reset or timed out, a server-side time limit
+    (ExecutionTimeout, WTimeoutError), the primary gone. mongoengine re-raises some of these as its own
+    errors (OperationError) while handling them, so the chain of causes is followed too.
+
+    Not included: mongoengine's own ``ConnectionFailure`` (an alias never connected: a bug, not an outage)
+    and refusals such as a duplicate key.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, ConnectionFailure) or (isinstance(error, PyMongoError) and error.timeout):
+            return True
+        error = error.__cause__ or error.__context__
+    return False

@@ -8,17 +8,22 @@ per day (the list's own equality filters ride along, so the backend returns only
 matches prove sparse, whole spans are read instead. Ranges and set filters are applied to those few rows here.
 Everything is derived from the events, so a rebuilt read model lists its rows in the same order.
 
-A small document per list keeps its row count and first and last day. The total is exact when it is cheap:
-for an unfiltered list it is that count, and for a filtered one when the walk reaches the first day within a
-small budget (short lists: a notice's cases, a unit's letters). Otherwise the answer says only whether
-another page may follow (``has_more``).
+Small documents per list (a tally per writing process) keep its row count and first and last day. The total
+is exact when it is cheap: for an unfiltered list it is that count, and for a filtered one when the walk
+reaches the first day within a small budget (short lists: a notice's cases, a unit's letters). Otherwise the
+answer says only whether another page may follow (``has_more``).
 """
 from __future__ import annotations
 
+import os
+import socket
+import threading
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Callable, Iterable, Mapping
 
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.database import Database
 
@@ -57,22 +62,58 @@ class Bounds:
 
 
 class ListBounds:
-    """How many rows one list holds and the first and last day it has rows on (one small document, by ``_id``)."""
+    """How many rows one list holds and the first and last day it has rows on.
+
+    Kept as one small tally per writing process, summed when read: FerretDB applies ``$inc``/``$min``/``$max``
+    as a read-modify-write in Go, so two processes updating one document lose each other's updates (eight first
+    rows counted at once were counted as six). Each process serialises its own updates with a lock, and the
+    list's bounds are the sum, min and max over its tallies (one indexed equality query on ``list``).
+    """
 
     def __init__(self, database: Database, name: str):
         self.collection: Collection = database[BOUNDS_COLLECTION]
         self.name = name
 
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("list", ASCENDING)], name="list")
+        # A list counted by an earlier version has one untagged document keyed by its name: tag it as a tally.
+        self.collection.update_one({"_id": self.name, "list": {"$exists": False}}, {"$set": {"list": self.name}})
+
     def count_row(self, day: int) -> None:
-        self.collection.update_one({"_id": self.name}, {"$inc": {"rows": 1}, "$min": {"first_day": day},
-                                                        "$max": {"last_day": day}}, upsert=True)
+        update = {"$set": {"list": self.name}, "$inc": {"rows": 1}, "$min": {"first_day": day},
+                  "$max": {"last_day": day}}
+        with _tally_lock(self.name):
+            self.collection.update_one({"_id": f"{self.name}{_SEPARATOR}{_writer()}"}, update, upsert=True)
 
     def read(self) -> Bounds:
-        found = self.collection.find_one({"_id": self.name}) or {}
-        return Bounds(int(found.get("rows", 0)), found.get("first_day"), found.get("last_day"))
+        tallies = list(self.collection.find({"list": self.name}))
+        firsts = [t["first_day"] for t in tallies if t.get("first_day") is not None]
+        lasts = [t["last_day"] for t in tallies if t.get("last_day") is not None]
+        return Bounds(sum(int(t.get("rows", 0)) for t in tallies), min(firsts, default=None), max(lasts, default=None))
 
     def reset(self) -> None:
+        self.collection.delete_many({"list": self.name})
         self.collection.delete_one({"_id": self.name})
+
+
+_SEPARATOR = "\x1f"
+_locks_guard = threading.Lock()
+_locks: dict[str, threading.Lock] = {}
+_writer_of_pid: tuple[int, str] | None = None
+
+
+def _tally_lock(name: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(name, threading.Lock())
+
+
+def _writer() -> str:
+    """This process's tally name; a forked child (a gunicorn worker) gets its own."""
+    global _writer_of_pid
+    pid = os.getpid()
+    if _writer_of_pid is None or _writer_of_pid[0] != pid:
+        _writer_of_pid = (pid, f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:8]}")
+    return _writer_of_pid[1]
 
 
 @dataclass(frozen=True)

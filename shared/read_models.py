@@ -66,6 +66,11 @@ class Listed(Document):
         collection = cls._get_collection()
         return ListBounds(collection.database, collection.name)
 
+    @classmethod
+    def ensure_indexes(cls) -> None:
+        super().ensure_indexes()
+        cls.bounds().ensure_indexes()
+
 
 def insert_once(document: Document) -> None:
     """Insert a read-model row created by an event; a redelivered event finds it there already."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -10,10 +11,12 @@ from pymongo.database import Database
 from shared.bus import Handler, MessageBus, UnitOfWork
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
+from shared.envelope import utc_now
 from shared.consumer import EventHandler
 from shared.events import EventRegistry
 from shared.eventstore.base import EventStore
 from shared.eventstore.mongo import MongoEventStore
+from shared.idempotency import IdempotencyStore
 from shared.mongo import connect_service_database
 from shared.policy import PolicyBook, load_policy_book
 from shared.query_plans import check_lookups_are_indexed
@@ -53,6 +56,14 @@ class Timer:
 
     run: Callable[[], Any]
     interval: float
+
+
+IDEMPOTENCY_EXPIRY_INTERVAL = 3600.0  # seconds; records live for days, so an hour late costs nothing
+
+
+def _idempotency_expiry(database: Database, settings: Settings) -> Timer:
+    keys = IdempotencyStore(database, ttl=timedelta(days=settings.idempotency_ttl_days))
+    return Timer(lambda: keys.purge_expired(utc_now()), IDEMPOTENCY_EXPIRY_INTERVAL)
 
 
 def bootstrap_service(
@@ -95,6 +106,8 @@ def bootstrap_service(
         context.reactions = reactions(context)
     if timers is not None:
         context.timers = timers(context)
+    if database is not None:
+        context.timers["idempotency-expiry"] = _idempotency_expiry(database, settings)
     if projection is not None:
         # Read models are written right after each append (read-your-writes) and again from the service's
         # own topic: a process that died between the two writes cannot leave a row missing for good.

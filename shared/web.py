@@ -1,18 +1,21 @@
 """The Flask side every service shares: app factory, identity, uniform errors, health and metrics."""
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import hashlib
 import logging
 import time
+from datetime import timedelta
 import warnings
 from typing import Callable, Iterable
 
 from flask import Flask, Response, after_this_request, g, jsonify, request, send_from_directory
-from flask_smorest import Api, Blueprint
+from flask_smorest import Blueprint
+from flask_smorest.utils import deepupdate
 from swagger_ui_bundle import swagger_ui_path
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from shared import idempotency, metrics
 from shared.auth import actor_from_header, read_scope, require_role
@@ -23,6 +26,9 @@ from shared.logging import configure_logging, correlation_scope, new_correlation
 from shared.paging import newest_first, query_fetch
 from shared.read_models import Listed
 from shared.service import ServiceContext
+from shared import mongo, text
+from shared.errors import DATABASE_UNAVAILABLE_EN, DATABASE_UNAVAILABLE_ZH, ServiceUnavailable
+from shared.openapi import DubanApi, roles_doc
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,8 @@ def allow(*roles: str):
             require_role(current_actor(), *roles)
             return view(*args, **kwargs)
 
+        # The OpenAPI document names the roles and the 403 (copied: functools.wraps shares the view's doc dict).
+        guarded._apidoc = deepupdate(copy.deepcopy(getattr(view, "_apidoc", {})), {"manual_doc": roles_doc(roles)})
         return guarded
 
     return decorate
@@ -94,12 +102,14 @@ def _with_header(response: Response, name: str, value: str) -> Response:
 
 
 def command_context() -> CommandContext:
-    return CommandContext(actor=current_actor(), correlation_id=g.correlation_id)
+    """Who asks and in which story; with an Idempotency-Key, also which request (so a retry finds its events)."""
+    return CommandContext(actor=current_actor(), correlation_id=g.correlation_id, request_id=g.get("request_id"))
 
 
 def create_service_app(context_factory: Callable[[], ServiceContext], title: str,
                        blueprints: Iterable[Blueprint]) -> Flask:
     """Build a service's Flask app; connections are made here, in the (forked) worker, never at import."""
+    mongo.serve_requests()  # a person waits for each answer: round trips to the database are bounded
     context = context_factory()
     configure_logging(context.name, context.settings.log_level)
     # A long filtered list answers without a total on purpose (shared/paging.py), not by oversight.
@@ -118,19 +128,22 @@ def create_service_app(context_factory: Callable[[], ServiceContext], title: str
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,  # beyond the 5 MB documents accept; larger bodies get 413
     )
     app.json.ensure_ascii = False
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+    # DubanApi: the documented Error is the body sent, each operation lists its errors, every page is bounded.
+    api = DubanApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _install_request_hooks(app, context)
     _install_error_handlers(app)
     _install_operational_routes(app, context)
+    _install_method_checks(app)  # after every route is known (and after identity: anonymous callers get 401)
     return app
 
 
 def _install_request_hooks(app: Flask, context: ServiceContext) -> None:
     # Pure unit tests run without a database: then Idempotency-Key is ignored.
-    keys = idempotency.IdempotencyStore(context.database) if context.database is not None else None
+    keys = (idempotency.IdempotencyStore(context.database, ttl=timedelta(days=context.settings.idempotency_ttl_days))
+            if context.database is not None else None)
 
     @app.before_request
     def _bind_request() -> Response | None:
@@ -187,6 +200,7 @@ def _begin_idempotent(keys: idempotency.IdempotencyStore) -> Response | None:
     outcome = keys.begin(record, fingerprint, utc_now())
     if outcome.decision is idempotency.Decision.PROCEED:
         g.idempotency = (record, outcome.token)
+        g.request_id = outcome.request_id
         return None
     if outcome.decision is idempotency.Decision.REPLAY:
         stored = outcome.response
@@ -241,12 +255,18 @@ def _release_idempotent(keys: idempotency.IdempotencyStore, attempt: tuple[str, 
 
 def _refuse_unencodable_json() -> None:
     """Refuse text no event or query can hold: a lone surrogate (\\ud800: valid JSON, but no UTF-8) or NUL
-    (\\u0000, which PostgreSQL's jsonb, FerretDB's default backend, cannot store or compare)."""
+    (\\u0000, which PostgreSQL's jsonb, FerretDB's default backend, cannot store or compare); and text no text
+    field may hold: any other control character but tab, line feed and carriage return (shared/text.py), in a
+    query parameter or anywhere in a JSON body (422 naming the field)."""
     if any(_has_nul(value) for value in (request.view_args or {}).values()):
         raise NotFound("no item has an id containing a NUL character", "没有此编号的事项")
     if any(_has_nul(key) or _has_nul(value) for key, value in request.args.items(multi=True)):
         raise InvalidInput("a query parameter contains a NUL character (\\u0000)", "查询参数含有空字符（\\u0000）",
                            field="query")
+    for name, value in request.args.items(multi=True):
+        character = text.control_character(name) or text.control_character(value)
+        if character is not None:
+            raise _control_character_refused(name, character, "query")
     if request.method != "POST" or not request.is_json:
         return
     try:
@@ -261,6 +281,18 @@ def _refuse_unencodable_json() -> None:
     if _has_nul(body):
         raise InvalidInput("the body contains a NUL character (\\u0000), which no text field may hold",
                            "请求内容含有空字符（\\u0000），无法保存", field="body")
+    found = text.find_control_character(body)
+    if found is not None:
+        where, character = found
+        raise _control_character_refused(text.dotted(where) or "body", character, "json")
+
+
+def _control_character_refused(field: str, character: str, location: str) -> InvalidInput:
+    code = text.describe(character)
+    return InvalidInput(
+        f"{field} contains the control character {code}; text may hold tabs and line breaks but no other control characters",
+        f"{field} 含有控制字符（{code}），除制表符和换行外不能包含控制字符，请删除后重新提交",
+        field=field, location=location, character=code)
 
 
 def _has_nul(value) -> bool:
@@ -281,20 +313,64 @@ def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         status = error.code or 500
-        body = {"code": error.name.lower().replace(" ", "_"), "status": status, "message": error.description}
+        body = {"code": error.name.lower().replace(" ", "_"), "status": status, "message": error.description,
+                "message_zh": _HTTP_MESSAGES_ZH.get(status, "请求未能处理")}
         errors = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
         if errors:
             # webargs/marshmallow name each bad field; an unparseable body is invalid input too (422, not 400).
             status = 422
             body.update(code="invalid_input", status=status, errors=errors, message="invalid input",
                         message_zh="输入有误，请检查标出的字段")
-        return jsonify(body), status
+            return jsonify(body), status
+        # What the error says about itself goes along: a 405's Allow, a 401's WWW-Authenticate …
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        return jsonify(body), status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        if mongo.database_unavailable(error):
+            # Not a bug: the database did not answer in time (shared/mongo.py bounds the wait). Come back later.
+            log.warning("the database is not answering: %s: %s", type(error).__name__, error)
+            unavailable = ServiceUnavailable(DATABASE_UNAVAILABLE_EN, DATABASE_UNAVAILABLE_ZH)
+            body = {**unavailable.to_body(), "correlation_id": g.get("correlation_id")}
+            return jsonify(body), unavailable.status, unavailable.headers
         log.exception("unhandled error")
         return jsonify({"code": "internal_error", "status": 500, "message": "internal error",
                         "message_zh": "系统内部错误", "correlation_id": g.get("correlation_id")}), 500
+
+
+_HTTP_MESSAGES_ZH = {
+    400: "请求有误", 401: "未登录或登录已失效", 403: "无权执行此操作", 404: "页面或事项不存在", 405: "不支持该请求方法",
+    406: "无法提供所要求的格式", 409: "请求与当前状态冲突", 411: "请求缺少内容长度", 413: "请求内容过大",
+    415: "不支持的内容类型", 429: "请求过于频繁，请稍后重试", 500: "系统内部错误", 501: "不支持该请求方法",
+    503: "服务暂时不可用，请稍后重试",
+}
+
+
+def _install_method_checks(app: Flask) -> None:
+    """405 with the right Allow where a fixed path shadows an item's path (``/plans/preview`` beside ``/plans/<id>``).
+
+    Werkzeug matches ``GET /plans/preview`` to ``/plans/<plan_id>`` (a 404 for a plan named "preview") and lists
+    the methods of both rules in Allow. A path that is some rule's fixed path answers with that path's methods only.
+    """
+    fixed: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments:
+            fixed.setdefault(rule.rule, set()).update(rule.methods or ())
+
+    @app.before_request
+    def _fixed_path_wins() -> None:
+        methods = fixed.get(request.path)
+        rule = request.url_rule
+        if methods and rule is not None and rule.arguments and request.method not in methods:
+            raise MethodNotAllowed(valid_methods=sorted(methods))
+
+    @app.after_request
+    def _allow_of_fixed_path(response: Response) -> Response:
+        methods = fixed.get(request.path)
+        if methods and "Allow" in response.headers:
+            response.headers["Allow"] = ", ".join(sorted(methods))
+        return response
 
 
 def _install_operational_routes(app: Flask, context: ServiceContext) -> None:

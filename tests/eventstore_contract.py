@@ -37,6 +37,23 @@ class EventStoreContract:
         assert [(e.version, e.type) for e in events] == [(1, "A"), (2, "B"), (3, "C")]
         assert events[0].actor == ACTOR and events[0].data == {"n": 0, "text": "整改"}
 
+    def test_the_streams_a_request_appended_to_are_found_by_its_request_id_first_written_first(self, store):
+        def tagged(stream_id: str, expected: int, request_id: str | None):
+            return store.append(AppendRequest(
+                stream_id=stream_id, stream_type="plan", expected_version=expected,
+                events=[NewEvent(type="Recorded", data={})], actor=ACTOR, correlation_id="c1", request_id=request_id))
+
+        tagged("plan-1", 0, "req-a")
+        tagged("task-1", 0, "req-a")
+        tagged("plan-1", 1, "req-a")
+        tagged("other", 0, "req-b")
+        tagged("untagged", 0, None)
+
+        assert store.streams_of_request("req-a") == ["plan-1", "task-1"]
+        assert store.streams_of_request("req-b") == ["other"]
+        assert store.streams_of_request("never-seen") == []
+        assert [e.type for e in store.read_stream("plan-1")] == ["Recorded", "Recorded"]  # the tag is not content
+
     def test_unknown_stream_reads_empty(self, store):
         assert store.read_stream("missing") == []
         assert store.stream_version("missing") == 0

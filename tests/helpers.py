@@ -14,7 +14,7 @@ import requests
 from kafka import KafkaConsumer, TopicPartition
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
-from deploy.localstack import Stack, free_port
+from deploy.localstack import Stack, Supervisor, free_port
 from shared.auth import issue_token
 from shared.config import Settings
 from shared.consumer import ConsumerRunner, ProcessedLog
@@ -109,6 +109,7 @@ class RunningServices:
     env: dict = field(default_factory=dict)
 
     instance: str = ""
+    restarts: list[str] = field(default_factory=list)  # what the supervisor did (supervised runs only)
 
     def kill_worker(self, service: str) -> None:
         self.stack.kill(f"{self.instance}{service}-worker")
@@ -123,29 +124,52 @@ class RunningServices:
         return ApiClient(self.urls[service], self.token(role, unit))
 
 
-def _assert_ready(url: str) -> None:
+def assert_answers(url: str, path: str = "/readyz", timeout: float = 10) -> None:
+    """``url + path`` answers 200 (for ``eventually``: a service that is up and, by default, ready)."""
     try:
-        status = requests.get(f"{url}/readyz", timeout=5).status_code
+        status = requests.get(f"{url}{path}", timeout=timeout).status_code
     except requests.RequestException as error:
         raise AssertionError(f"{url} not answering: {error}") from error
-    assert status == 200, f"{url}/readyz answered {status}"
+    assert status == 200, f"{url}{path} answered {status}"
+
+
+def two_problem_notice(n: int) -> dict:
+    """A 工作提示函 with two problems for two units: it opens two cases."""
+    return {"kind": "工作提示函", "title": f"第{n}号工作提示函", "issuer_unit": "巴中市教育督导室",
+            "target_units": ["通江县人民政府"],
+            "problems": [{"description": f"问题{n}-1", "responsible_unit": "通江县教育局"},
+                         {"description": f"问题{n}-2", "responsible_unit": "通江县财政局"}]}
 
 
 @contextmanager
-def running_services(stack: Stack, prefix: str, names) -> RunningServices:
-    """Start web + worker of each named service on the stack's servers, with databases/topics of ``prefix``."""
+def running_services(stack: Stack, prefix: str, names, supervised: bool = False) -> RunningServices:
+    """Start web + worker of each named service on the stack's servers, with databases/topics of ``prefix``.
+
+    ``supervised``: restart any of them that exits, with the launcher's back-off, as ``make run`` does (a worker
+    stops itself when one of its threads dies, counting on that). The restarts are kept in ``restarts``.
+    """
     env = {"DUBAN_DB_PREFIX": prefix, "DUBAN_TOPIC_PREFIX": prefix, "DUBAN_RELAY_IDLE_SECONDS": "0.02",
            "DUBAN_DEADLINE_WATCH_SECONDS": "1"}
     settings = Settings(mongo_url=stack.mongo_url, kafka_bootstrap=stack.kafka_bootstrap, db_prefix=prefix,
                         topic_prefix=prefix)
     ensure_topics(settings)
     instance = f"{prefix}/"
+    restarts: list[str] = []
+    stop_supervising = threading.Event()
+    supervisor = threading.Thread(
+        target=Supervisor(stack, watch=lambda name: name.startswith(instance), report=restarts.append).run,
+        args=(stop_supervising.is_set,), daemon=True)
     try:
         urls = {name: stack.start_service(name, free_port(), python=sys.executable, env=env, instance=instance)
                 for name in names if name != "portal"}
         if "portal" in names:  # after the services it calls
             urls["portal"] = stack.start_portal(free_port(), sys.executable, dict(urls), env=env, instance=instance)
-            eventually(lambda: _assert_ready(urls["portal"]), timeout=60, interval=0.3)
-        yield RunningServices(urls, settings, stack, env, instance)
+            eventually(lambda: assert_answers(urls["portal"]), timeout=60, interval=0.3)
+        if supervised:
+            supervisor.start()
+        yield RunningServices(urls, settings, stack, env, instance, restarts)
     finally:
+        stop_supervising.set()
+        if supervisor.is_alive():
+            supervisor.join(10)
         stack.stop([p for p in list(stack.processes) if p.startswith(instance)])

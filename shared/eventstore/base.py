@@ -20,6 +20,9 @@ class AppendRequest:
     actor: Actor
     correlation_id: str
     causation_id: str | None = None
+    # The Idempotency-Key request that asked for these events (operational, not part of the hashed envelope):
+    # a retry whose first attempt stored its events but never answered finds them by it.
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,10 @@ class EventStore(abc.ABC):
     @abc.abstractmethod
     def iter_for_verification(self, stream_id: str | None = None) -> Iterator[EventEnvelope]:
         """One stream's events, or every event, each stream's in version order, for chain verification."""
+
+    @abc.abstractmethod
+    def streams_of_request(self, request_id: str) -> list[str]:
+        """The streams an earlier attempt of this request appended to, first-written first (usually none)."""
 
     def stream_version(self, stream_id: str) -> int:
         events = self.read_stream(stream_id)

@@ -15,6 +15,7 @@ class InMemoryEventStore(EventStore):
         self._streams: dict[str, list[EventEnvelope]] = {}
         self._all: list[EventEnvelope] = []
         self._published: set[str] = set()
+        self._requests: dict[str, list[str]] = {}
 
     def append(self, request: AppendRequest) -> list[EventEnvelope]:
         with self._lock:
@@ -25,7 +26,14 @@ class InMemoryEventStore(EventStore):
             sealed = seal_batch(request, last.hash if last else GENESIS_HASH, last.recorded_at if last else None)
             self._streams[request.stream_id] = stream + sealed
             self._all.extend(sealed)
+            if request.request_id is not None:
+                streams = self._requests.setdefault(request.request_id, [])
+                if request.stream_id not in streams:
+                    streams.append(request.stream_id)
             return sealed
+
+    def streams_of_request(self, request_id: str) -> list[str]:
+        return list(self._requests.get(request_id, []))
 
     def read_stream(self, stream_id: str, after_version: int = 0) -> list[EventEnvelope]:
         return [e for e in self._streams.get(stream_id, []) if e.version > after_version]

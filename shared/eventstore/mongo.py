@@ -6,8 +6,8 @@ the same expected version into one winner and one ConcurrencyConflict. No transa
 Outbox: an event is stored with ``published: false`` in the same single write that stores it, so an
 append is one atomic fact; the relay reads the unpublished events (an indexed equality query), publishes
 them in stream order and marks each by its primary key. Every hot query is an equality filter on an
-indexed field (``_id``, ``stream_id``, ``published``): the one kind of query FerretDB lets its backend serve
-from an index (see deploy/ferretdb_indexes.py); ranges, ``$in`` and sorts are applied to those small results.
+indexed field (``_id``, ``stream_id``, ``published``, ``request_id``): the one kind of query FerretDB lets its
+backend serve from an index (see deploy/ferretdb_indexes.py); ranges, ``$in`` and sorts are applied to those small results.
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ class MongoEventStore(EventStore):
         self.collection.create_index([("event_id", ASCENDING)], unique=True, name="event_id_unique")
         self.collection.create_index(STREAM_ORDER, name="stream_order")
         self.collection.create_index([("published", ASCENDING)], name="outbox")
+        self.collection.create_index([("request_id", ASCENDING)], name="request")
         self._adopt_legacy_outbox()
 
     def _adopt_legacy_outbox(self) -> None:
@@ -65,7 +66,8 @@ class MongoEventStore(EventStore):
     def append(self, request: AppendRequest) -> list[EventEnvelope]:
         prev_hash, last_recorded_at = self._head(request.stream_id, request.expected_version)
         sealed = seal_batch(request, prev_hash, last_recorded_at)
-        documents = [{**self._to_document(e), "published": False} for e in sealed]
+        tags = {"published": False} if request.request_id is None else {"published": False, "request_id": request.request_id}
+        documents = [{**self._to_document(e), **tags} for e in sealed]
         try:
             if len(documents) == 1:
                 self.collection.insert_one(documents[0])
@@ -117,6 +119,14 @@ class MongoEventStore(EventStore):
             last = events[-1]
             self._remember(stream_id, last.version, last.hash, last.recorded_at)
         return events
+
+    def streams_of_request(self, request_id: str) -> list[str]:
+        found = self.collection.find({"request_id": request_id}, {"stream_id": 1, "recorded_at": 1, "version": 1})
+        streams: list[str] = []
+        for doc in sorted(found, key=lambda d: (parse_time(d["recorded_at"]), d["version"])):
+            if doc["stream_id"] not in streams:
+                streams.append(doc["stream_id"])
+        return streams
 
     def stream_version(self, stream_id: str) -> int:
         return max((d["version"] for d in self.collection.find({"stream_id": stream_id}, {"version": 1})), default=0)

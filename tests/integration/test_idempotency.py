@@ -21,9 +21,12 @@ from shared.auth import issue_token
 from shared.envelope import utc_now
 from shared.errors import InvalidInput
 from shared.service import ServiceContext
-from shared.web import create_service_app
+from shared.web import command_context, create_service_app, current_context
 from services.notices.bootstrap import bootstrap
+from services.notices.domain.commands import IssueNotice
+from services.notices.entrypoints.api import _content
 from services.notices.entrypoints.api import blp as notices_blueprint
+from services.notices.entrypoints.schemas import NoticeContentSchema
 
 NOTICE = {
     "kind": "督办通知",
@@ -85,6 +88,18 @@ def _probe_blueprint(calls: list) -> Blueprint:
         def post(self):
             calls.append("crashes")
             raise RuntimeError("the probe crashed")
+
+    @probe.route("/stores-then-fails-once")
+    class StoresThenFailsOnce(MethodView):
+        """Issues a notice through the bus, then (the first time only) fails as a lost connection would."""
+
+        def post(self):
+            calls.append("stores-then-fails-once")
+            content = _content(NoticeContentSchema().load(NOTICE))
+            notice_id = current_context().bus.handle(IssueNotice(content=content), command_context())
+            if calls.count("stores-then-fails-once") == 1:
+                raise RuntimeError("the probe lost its database after storing")
+            return {"id": notice_id}, 201
 
     return probe
 
@@ -213,6 +228,96 @@ class TestAServerError:
 
         assert retry.status_code == 500 and idempotency.REPLAYED_HEADER not in retry.headers
         assert service.probe_calls == ["crashes", "crashes"]
+
+
+class TestARequestThatStoredItsEventsButNeverAnswered:
+    """What a crash (kill -9, OOM, lost connection) between the append and the stored answer leaves behind."""
+
+    def _as_left_by_a_dead_process(self, service, key: str, age: timedelta) -> None:
+        """Turn a finished record back into the pending one its process would have left, aged ``age``."""
+        service.keys().update_one({"_id": _record_id("wang", key)}, {"$set": {
+            "state": "pending", "token": "dead-process", "status": None, "body": None, "finished_at": None,
+            "created_at": utc_now() - age}})
+
+    def test_a_retry_once_stale_answers_with_the_stored_notice_and_appends_nothing(self, service):
+        first = service.post(key="died-1")
+        assert first.status_code == 201, first.get_data(as_text=True)
+        events_before = [event.event_id for event in service.events()]
+        self._as_left_by_a_dead_process(service, "died-1", timedelta(minutes=5))
+
+        retry = service.post(key="died-1")
+
+        assert retry.status_code == 201, retry.get_data(as_text=True)
+        assert retry.get_json()["id"] == first.get_json()["id"]
+        assert retry.get_data() == first.get_data(), "the retry answers with what the first attempt would have"
+        assert [event.event_id for event in service.events()] == events_before, "the retry appended events"
+        again = service.post(key="died-1")
+        assert again.headers[idempotency.REPLAYED_HEADER] == "true" and again.get_data() == retry.get_data()
+
+    def test_a_retry_before_it_is_stale_still_answers_409_in_progress(self, service):
+        assert service.post(key="died-2").status_code == 201
+        self._as_left_by_a_dead_process(service, "died-2", timedelta(seconds=5))
+
+        retry = service.post(key="died-2")
+
+        assert retry.status_code == 409 and retry.get_json()["code"] == "idempotency_key_in_progress"
+        assert len(service.notice_streams()) == 1
+
+    def test_a_5xx_after_the_events_were_stored_lets_the_retry_answer_with_them(self, service):
+        path = "/probe/stores-then-fails-once"
+        first = service.post({}, key="lost-1", path=path)
+        assert first.status_code == 500
+        [stored] = service.notice_streams()
+
+        retry = service.post({}, key="lost-1", path=path)
+
+        assert retry.status_code == 201 and retry.get_json() == {"id": stored}
+        assert service.notice_streams() == {stored} and len(service.events()) == 1
+        assert service.probe_calls == ["stores-then-fails-once"] * 2
+
+
+class TestExpiry:
+    def _store(self, service, ttl: timedelta) -> idempotency.IdempotencyStore:
+        return idempotency.IdempotencyStore(service.context.database, ttl=ttl)
+
+    def test_an_answer_is_replayed_within_the_ttl_and_forgotten_after_it(self, service):
+        store = self._store(service, timedelta(days=7))
+        record, fingerprint = _record_id("wang", "ttl-1"), "f" * 64
+        began = store.begin(record, fingerprint, utc_now())
+        answer = idempotency.StoredResponse(201, b"{}", "application/json")
+        assert store.finish(record, began.token, answer, utc_now())
+
+        six_days_later = store.begin(record, fingerprint, utc_now() + timedelta(days=6))
+        eight_days_later = store.begin(record, "another request" + fingerprint, utc_now() + timedelta(days=8))
+
+        assert six_days_later.decision is idempotency.Decision.REPLAY
+        assert eight_days_later.decision is idempotency.Decision.PROCEED
+        assert eight_days_later.request_id != began.request_id  # a new request: it must not find the old events
+
+    def test_the_expiry_job_deletes_expired_records_claims_and_old_unexpiring_ones_and_keeps_the_rest(self, service):
+        store = self._store(service, timedelta(days=7))
+        now = utc_now()
+        keep = store.begin(_record_id("wang", "fresh"), "f", now)
+        store.begin(_record_id("wang", "old"), "f", now - timedelta(days=8))
+        store.collection.insert_one({"_id": "legacy-old", "state": "done", "created_at": now - timedelta(days=9)})
+        store.collection.insert_one({"_id": "legacy-fresh", "state": "done", "created_at": now - timedelta(days=1)})
+        store.collection.insert_one({"_id": "claim-old", "kind": "takeover", "created_at": now - timedelta(days=8),
+                                     "expires_at": now - timedelta(days=1)})
+
+        deleted = store.purge_expired(now)
+
+        assert deleted == 3
+        assert sorted(doc["_id"] for doc in store.collection.find({})) == sorted(
+            [_record_id("wang", "fresh"), "legacy-fresh"])
+        assert keep.decision is idempotency.Decision.PROCEED
+
+    def test_every_service_worker_runs_the_expiry_job_with_the_configured_ttl(self, service):
+        timer = service.context.timers["idempotency-expiry"]
+        service.keys().insert_one({"_id": "expired", "state": "done", "created_at": utc_now() - timedelta(days=30),
+                                   "expires_at": utc_now() - timedelta(days=23)})
+        timer.run()
+        assert service.keys().find_one({"_id": "expired"}) is None
+        assert timer.interval <= 3600
 
 
 class TestARefusalForTheCallersRole:

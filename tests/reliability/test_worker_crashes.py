@@ -9,16 +9,9 @@ import pytest
 
 from shared.eventstore.mongo import MongoEventStore
 from shared.mongo import connect_service_database
-from tests.helpers import eventually, running_services
+from tests.helpers import eventually, running_services, two_problem_notice
 
 NOTICES = 40
-
-
-def notice(n: int) -> dict:
-    return {"kind": "工作提示函", "title": f"第{n}号工作提示函", "issuer_unit": "巴中市教育督导室",
-            "target_units": ["通江县人民政府"],
-            "problems": [{"description": f"问题{n}-1", "responsible_unit": "通江县教育局"},
-                         {"description": f"问题{n}-2", "responsible_unit": "通江县财政局"}]}
 
 
 @pytest.fixture
@@ -34,7 +27,7 @@ def test_killing_both_workers_while_notices_arrive_loses_and_duplicates_nothing(
     def post_notices():
         for n in range(NOTICES):
             # a busy machine may take long to answer: this test waits for progress, never for speed
-            response = client.post("/notices", json=notice(n), timeout=120)
+            response = client.post("/notices", json=two_problem_notice(n), timeout=120)
             assert response.status_code == 201, response.text
             posted.append(response.json()["id"])
             time.sleep(0.02)

@@ -17,7 +17,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from shared import metrics
 from shared.auth import Role, actor_from_token, issue_token
-from shared.errors import DubanError, Forbidden, Unauthorized
+from shared.errors import DubanError, Forbidden, ServiceUnavailable, Unauthorized
+from services.api_client import ApiError
 from shared.logging import configure_logging, correlation_scope, new_correlation_id
 from services.portal.context import SERVICE, PortalContext, bootstrap
 from services.portal.domain.queries import Viewer
@@ -139,9 +140,27 @@ def _install_errors(app: Flask) -> None:
     @app.errorhandler(DubanError)
     def _domain_error(error: DubanError):
         status = error.status
+        headers = getattr(error, "headers", None) or {}
         if request.accept_mimetypes.best == "application/json" or request.path == "/state":
-            return jsonify(error.to_body()), status
-        return render_template("error.html", error=error, viewer=g.get("viewer")), status
+            return jsonify(error.to_body()), status, headers
+        return render_template("error.html", error=error, viewer=g.get("viewer")), status, headers
+
+    @app.errorhandler(ApiError)
+    def _service_failed(error: ApiError):
+        """A call to a service that no page caught: 503 (retry later) if the service is unreachable or unavailable."""
+        status = common.failure_status(error)
+        if status == 503:
+            log.warning("a service is unavailable: %s", error)
+            failure = ServiceUnavailable("a service is temporarily unavailable; please retry shortly",
+                                         "服务暂时不可用，请稍后重试", retry_after_seconds=common.RETRY_AFTER_SECONDS)
+        elif status == 502:
+            log.error("a service failed: %s", error)
+            failure = DubanError("a service failed", "后台服务出错，请稍后重试")
+            failure.status, failure.code = 502, "bad_gateway"
+        else:
+            failure = DubanError(str(error), error.body.get("message_zh") or str(error))
+            failure.status, failure.code = status, error.body.get("code") or "refused"
+        return _domain_error(failure)
 
     @app.errorhandler(404)
     def _not_found(_error):

@@ -13,7 +13,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from shared.errors import InvalidInput
-from services.api_client import ApiError
+from shared.text import for_spreadsheet
+from services.api_client import ApiError, ServiceUnreachable
 from services.portal.context import PortalContext
 from services.portal.domain.model import CASE_STATUS_ZH, ESCALATION_ZH, NOTICE_STATUS_ZH, TASK_STATUS_ZH
 from services.portal.domain.queries import Period, Viewer
@@ -67,15 +68,46 @@ def period_from_args() -> Period:
     return Period(args["start"], args["end"])
 
 
+RETRY_AFTER_SECONDS = 5
+
+
+def failure_status(error: ApiError, refused: int | None = None) -> int:
+    """The portal's status for a failed call to a service: 503 when the service could not be reached, did not answer
+    in time or is itself unavailable (503: retry later); 502 for any other 5xx of it; for its refusal (4xx) the
+    service's own status, or ``refused``."""
+    if isinstance(error, ServiceUnreachable) or error.status is None or error.status == 503:
+        return 503
+    if error.status >= 500 or error.status < 400:
+        return 502
+    return refused or error.status
+
+
+def failure_headers(status: int) -> dict:
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+
+
 def call_service(action) -> bool:
-    """Run a call to a service; its refusal (with the reason in Chinese) is flashed instead of raised."""
+    """Run a call to a service; its refusal (with the reason in Chinese) is flashed instead of raised.
+
+    The failure stays in ``g.service_failure`` for a page that answers with its status (``failed_call_status``).
+    """
     try:
         action()
     except ApiError as error:
-        flash(f"未能办理：{error}", "error")
+        g.service_failure = error
+        if failure_status(error) == 503:
+            flash(f"未能办理（服务暂时不可用，请稍后重试）：{error}", "error")
+        else:
+            flash(f"未能办理：{error}", "error")
         return False
     flash("已提交。页面数据将在数秒内更新。", "success")
     return True
+
+
+def failed_call_status(refused: int = 422) -> int:
+    """The status of a page showing the failure of the last ``call_service`` (``refused`` for a refusal)."""
+    error = g.get("service_failure")
+    return failure_status(error, refused) if error is not None else refused
 
 
 def render(template: str, **values) -> str:
@@ -112,17 +144,21 @@ def _download_name(name: str) -> str:
 
 
 def excel_response(title: str, headers: Sequence[str], rows: Iterable[Sequence], filename: str) -> Response:
-    """An .xlsx with a bold header row, frozen below it, columns sized to their content."""
+    """An .xlsx with a bold header row, frozen below it, columns sized to their content.
+
+    Every cell goes through ``for_spreadsheet``: events stored before the API refused control characters may hold
+    some, and one such character would otherwise make the whole export fail.
+    """
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append(list(headers))
+    sheet.title = for_spreadsheet(title)[:31]
+    sheet.append([for_spreadsheet(h) for h in headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
     widths = [len(str(h)) * 2 for h in headers]
     for row in rows:
-        values = [inert(v) for v in row]
+        values = [inert(for_spreadsheet(v)) for v in row]  # cleaned first: what is left may start with "="
         sheet.append(values)
         widths = [max(w, min(60, len(str(v)) * 2)) for w, v in zip(widths, values, strict=False)]
     for index, width in enumerate(widths, start=1):

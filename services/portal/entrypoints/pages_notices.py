@@ -23,6 +23,8 @@ from services.portal.domain.queries import LightRule, NoticeFilter, Viewer, noti
 from services.portal.entrypoints.common import (
     ROLE_ZH,
     call_service,
+    failed_call_status,
+    failure_headers,
     csv_response,
     excel_response,
     load_args,
@@ -235,7 +237,8 @@ def notice_new():
             # The service answered (a refusal) and keeps that answer under this key: the corrected form is a new request.
             # With no answer the notice may still have been issued, so sending again reuses the key and cannot issue twice.
             values["idempotency_key"] = new_form_key()
-        return _notice_form(values, rows), 422
+        status = failed_call_status()  # 422 for a refusal, 503 when the service is unavailable or unreachable
+        return _notice_form(values, rows), status, failure_headers(status)
     notice_id = answer.get("id")
     if not notice_id:
         return redirect(url_for("notices.notice_list"))

@@ -22,7 +22,8 @@ from shared.errors import Forbidden, NotFound
 from services.api_client import ApiError, ServiceUnreachable, decode_answer, flatten_errors, http_call, service_url
 from services.portal.domain.model import NoticeRecord, PlanRecord, PortalModel, TaskRecord
 from services.portal.domain.queries import Viewer
-from services.portal.entrypoints.common import load_args, load_form, portal, render, user_token, viewer
+from services.portal.entrypoints.common import (failure_headers, failure_status, load_args, load_form, portal, render,
+                                                user_token, viewer)
 
 blp = Blueprint("plans", __name__)
 
@@ -186,7 +187,8 @@ def preview():
             return _plans_list(422, text)
     except ApiError as error:
         flash(_refusal("未能识别该公文", error), "error")
-        return _plans_list(_status_of(error), text)
+        status = failure_status(error)
+        return (*_plans_list(status, text), failure_headers(status))
     draft = answer.get("draft") or {}
     rows = [_row_from_draft(task) for task in draft.get("tasks") or []]
     if not rows:
@@ -213,7 +215,8 @@ def import_plan():
         plan = portal().service("tasks", user_token()).post("/plans/import", payload, idempotency_key=key)
     except ApiError as error:
         flash(_refusal("未能导入", error), "error")
-        return _preview_again(header, rows, _status_of(error))
+        status = failure_status(error)
+        return (*_preview_again(header, rows, status), failure_headers(status))
     flash(f"已导入工作要点《{plan.get('title') or payload['title']}》，共 {len(payload['tasks'])} 项任务。", "success")
     if not plan.get("id"):
         return redirect("/plans")
@@ -344,12 +347,10 @@ def _preview_again(header: dict, rows: list[dict], status: int):
 def _refusal(what: str, error: ApiError) -> str:
     if isinstance(error, ServiceUnreachable) or error.status is None:
         return f"{what}：暂时无法连接督导任务服务，请稍后重试。（{error.url}）"
+    if error.status == 503:
+        reason = error.body.get("message_zh") or "服务暂时不可用"
+        return f"{what}：督导任务服务暂时不可用（{reason}），请稍后重试。"
     reason = error.body.get("message_zh") or error.body.get("message") or str(error)
     fields_named = [f"{path}：{text}" for path, text in flatten_errors(error.field_errors)]
     return f"{what}：{reason}" + (f"（{'；'.join(fields_named)}）" if fields_named else "")
 
-
-def _status_of(error: ApiError) -> int:
-    if error.status is None:
-        return 502
-    return error.status if 400 <= error.status < 500 else 502

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from shared.auth import Role
-from shared.errors import InvalidInput, NotFound
+from shared.errors import DeadlineExceeded, InvalidInput, NotFound
 from shared.web import allow, command_context, create_service_app, current_context, paginate
 from services.tasks.adapters.read_models import PlanView, TaskView
 from services.tasks.bootstrap import bootstrap
@@ -24,10 +25,19 @@ from services.tasks.entrypoints.schemas import (
     TaskQuerySchema,
     TaskSchema,
 )
-from services.tasks.plan_import import MAX_BYTES, PlanParseError, decode_document, draft_tasks, parse_plan
+from services.tasks.plan_import import (
+    MAX_BYTES,
+    ParseDeadline,
+    PlanParseError,
+    PlanParseTimeout,
+    decode_document,
+    draft_tasks,
+    parse_plan,
+)
 
 plans = Blueprint("plans", __name__, url_prefix="/plans", description="工作要点 work plans")
 tasks = Blueprint("tasks", __name__, url_prefix="/tasks", description="督导任务 supervision tasks")
+log = logging.getLogger(__name__)
 
 
 @plans.route("")
@@ -88,8 +98,14 @@ class PlanImport(MethodView):
 
 
 def _preview(data: bytes, field: str) -> dict:
+    # Started before decoding: the whole request counts against the budget (gunicorn's timeout does not stop
+    # a busy thread, so the parser stops itself).
+    deadline = ParseDeadline(current_context().settings.plan_parse_deadline_seconds)
     try:
-        document = parse_plan(decode_document(data))
+        document = parse_plan(decode_document(data), deadline=deadline)
+    except PlanParseTimeout as error:
+        log.warning("plan preview stopped at its deadline", extra={"bytes": len(data), "seconds": error.seconds})
+        raise DeadlineExceeded(error.en, error.zh, field=field, reason=error.code, seconds=error.seconds) from error
     except PlanParseError as error:
         raise InvalidInput(error.en, error.zh, field=field, reason=error.code) from error
     return {

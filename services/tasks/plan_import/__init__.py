@@ -4,9 +4,11 @@ Pure code: no web, queue or database imports. ``parse_plan`` takes the text of a
 document and returns its title, issuer, document number, date, year and its
 sections with their numbered measures (deadlines, targets and units included).
 """
+from .deadline import ParseDeadline
 from .drafts import draft_tasks
-from .errors import PlanParseError
+from .errors import PlanParseError, PlanParseTimeout
 from .normalize import MAX_BYTES, decode_document
 from .parser import parse_plan
 
-__all__ = ["MAX_BYTES", "PlanParseError", "decode_document", "draft_tasks", "parse_plan"]
+__all__ = ["MAX_BYTES", "ParseDeadline", "PlanParseError", "PlanParseTimeout", "decode_document", "draft_tasks",
+           "parse_plan"]

@@ -86,8 +86,10 @@ def find_doc_number(header: list[str]) -> str | None:
     cited inside a sentence is another document's.
     """
     for line in header:
+        # the first label is found once per line, not once per number in it (a long line cites many)
+        label = _DOC_NUMBER_LABEL.search(line)
         for m in _DOC_NUMBER.finditer(line):
-            labelled = _DOC_NUMBER_LABEL.search(line[:m.start()])
+            labelled = label is not None and label.end() <= m.start()
             # alone on its line, labelled, or heading the line ("凌政办发[2020]35号凌海市…的通知")
             if labelled or m.start() == 0 or len(line) - (m.end() - m.start()) <= 12:
                 org = m["org"]
@@ -420,24 +422,23 @@ def extract_targets(text: str) -> list[str]:
     "培训") is then taken along, which keeps the scan linear.
     """
     masked = _without_titles(text)
-    taken: list[tuple[int, int]] = []
+    # One flag per character says what an earlier match took: an overlap check costs the match's own
+    # length, where comparing with every span taken so far made a long section quadratic.
+    taken = bytearray(len(masked))
     found: list[tuple[int, str]] = []
     for pattern, before in ((_PERCENT, _QUALIFIER_BEFORE), (_RATIO, None), (_COUNT, _VERB_BEFORE)):
         for m in pattern.finditer(masked):
             start, end = m.span()
-            if any(start < e and s < end for s, e in taken):
+            if taken.find(1, start, end) >= 0:
                 continue
             if before is not None:
                 lead = before.search(masked, max(0, start - 8), start)
                 if lead:
                     start = lead.start()
-            taken.append((start, end))
+            taken[start:end] = b"\x01" * (end - start)
             found.append((start, text[start:end].strip()))
-    result: list[str] = []
-    for _start, target in sorted(found):
-        if target not in result:
-            result.append(target)
-    return result
+    # dict keys: first occurrence kept, in order, without a list scan per target
+    return list(dict.fromkeys(target for _start, target in sorted(found)))
 
 
 # ====================================================================== units
@@ -543,15 +544,13 @@ def extract_units(text: str) -> list[str]:
     for m in _DEPARTMENT.finditer(masked):
         if _lead_ok(masked, m.start()):
             candidates.append(m.span())
-    # Longest first, so "市政府目标绩效办" wins over the "市政府" inside it.
+    # Longest first, so "市政府目标绩效办" wins over the "市政府" inside it. Chosen characters are flagged
+    # (as in extract_targets) so that the overlap check does not grow with the number of units found.
+    taken = bytearray(len(masked))
     chosen: list[tuple[int, int]] = []
     for start, end in sorted(candidates, key=lambda span: (span[0] - span[1], span[0])):
-        if any(start < e and s < end for s, e in chosen) or _JUNK_UNIT.search(text[start:end]):
+        if taken.find(1, start, end) >= 0 or _JUNK_UNIT.search(text[start:end]):
             continue
+        taken[start:end] = b"\x01" * (end - start)
         chosen.append((start, end))
-    result: list[str] = []
-    for start, end in sorted(chosen):
-        unit = text[start:end]
-        if unit not in result:
-            result.append(unit)
-    return result
+    return list(dict.fromkeys(text[start:end] for start, end in sorted(chosen)))

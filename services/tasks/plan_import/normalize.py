@@ -23,6 +23,7 @@ from .boilerplate import (
     is_page_number,
     is_tail_marker,
 )
+from .deadline import NO_DEADLINE, ParseDeadline
 from .errors import PlanParseError
 from .markers import match_marker, starts_with_label
 
@@ -342,9 +343,10 @@ def _should_join(first_line: str, last_line: str, length: int, nxt: str, wrap_wi
     return (length if wrap_width is None else len(last_line)) >= limit
 
 
-def to_paragraphs(text: str) -> list[str]:
+def to_paragraphs(text: str, deadline: ParseDeadline = NO_DEADLINE) -> list[str]:
     """Split cleaned text into paragraphs, re-joining lines broken mid-sentence."""
     lines = [tidy_line(line) for line in text.split("\n")]
+    deadline.check()
     lines = ["" if is_page_number(line) else line for line in lines]
     wrap_width = estimate_wrap_width([line for line in lines if line])
     paragraphs: list[str] = []
@@ -353,6 +355,7 @@ def to_paragraphs(text: str) -> list[str]:
     for line in lines:
         if not line:
             continue
+        deadline.check()
         if parts and _should_join(parts[0], parts[-1], length, line, wrap_width):
             previous = parts[-1]
             # English words broken across lines keep a space; Chinese and digits do not.

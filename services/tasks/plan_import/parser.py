@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from .deadline import NO_DEADLINE, ParseDeadline
 from .errors import PlanParseError
 from .extract import extract_deadlines, extract_metadata, extract_targets, extract_units
 from .normalize import (
@@ -15,7 +16,7 @@ from .normalize import (
 from .structure import build_structure
 
 
-def parse_plan(text: str | bytes) -> dict:
+def parse_plan(text: str | bytes, deadline: ParseDeadline | None = None) -> dict:
     """Parse an education-supervision work plan (工作要点/工作计划) or annual report.
 
     ``text`` is the document as copied from a web page or extracted from a PDF
@@ -27,15 +28,18 @@ def parse_plan(text: str | bytes) -> dict:
                        "items": [{"number", "text", "deadlines", "targets", "units"}]}]}
 
     Raises PlanParseError (message in Chinese and English) for empty, binary,
-    non-Chinese or oversized input, or text in which no plan structure is found.
+    non-Chinese or oversized input, or text in which no plan structure is found;
+    its subclass PlanParseTimeout once ``deadline`` (a ParseDeadline) has passed.
     """
+    deadline = deadline or NO_DEADLINE
     if isinstance(text, (bytes, bytearray, memoryview)):
         text = decode_document(bytes(text))
     check_text(text)
     cleaned = clean_text(text)
     check_chinese(cleaned)
-    paragraphs = to_paragraphs(cleaned)
-    structure = build_structure(paragraphs)
+    deadline.check()
+    paragraphs = to_paragraphs(cleaned, deadline)
+    structure = build_structure(paragraphs, deadline)
     if not structure.sections:
         raise PlanParseError(
             "no_structure",
@@ -46,21 +50,22 @@ def parse_plan(text: str | bytes) -> dict:
     year = meta.year
     sections = []
     for section in structure.sections:
+        deadline.check()
         # "2022年，我区将重点做好以下工作：一是…6月底前…" — a section that opens with
         # its own year dates its items' bare months in that year.
         opening_year = re.match(r"((?:19|20)\d{2})\s*年[，,]", section.goal or "")
         section_year = int(opening_year.group(1)) if opening_year else year
-        items = [
-            {
+        items = []
+        for item in section.items:
+            deadline.check()
+            items.append({
                 "number": item["number"],
                 "text": item["text"],
                 "deadlines": extract_deadlines(item["text"], section_year),
                 "targets": extract_targets(item["text"]),
                 "units": extract_units(item["text"]),
                 **({"group": item["group"]} if "group" in item else {}),
-            }
-            for item in section.items
-        ]
+            })
         own_text = section.body if not items else (section.goal or "")
         sections.append({
             "number": section.number,

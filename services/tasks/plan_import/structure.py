@@ -48,6 +48,7 @@ from .boilerplate import (
     is_page_chrome,
     is_tail_marker,
 )
+from .deadline import NO_DEADLINE, ParseDeadline
 from .markers import (
     ENUM_SHI,
     GOAL_LABEL,
@@ -90,6 +91,8 @@ class Node:
     parent: Node | None = None
     mode: str = "text"
     last_index: int = 0
+    # the last child of each rank: placing a marker looks up its previous sibling without scanning children
+    last_child: dict[int, Node] = field(default_factory=dict)
 
     def iter_tree(self):
         yield self
@@ -122,7 +125,8 @@ class Structure:
 class TreeBuilder:
     """Build the marker tree paragraph by paragraph, checking number sequences."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: ParseDeadline = NO_DEADLINE) -> None:
+        self.deadline = deadline
         self.root = Node(rank=-1, value=0, number="", raw_marker="", index=-1)
         self.stack: list[Node] = [self.root]
         self.last_value: dict[int, int] = {}
@@ -135,7 +139,7 @@ class TreeBuilder:
         while self.stack[depth].rank >= marker.rank:
             depth -= 1
         parent = self.stack[depth]
-        previous = next((c for c in reversed(parent.children) if c.rank == marker.rank), None)
+        previous = parent.last_child.get(marker.rank)
         value = marker.value
         if previous is not None:
             step = 1 if inline else 3
@@ -157,6 +161,7 @@ class TreeBuilder:
         node = Node(marker.rank, marker.value, marker.number, marker.raw, index, inline=inline,
                     parent=parent, last_index=index)
         parent.children.append(node)
+        parent.last_child[node.rank] = node
         self.stack.append(node)
         self.last_value[marker.rank] = marker.value
         self.restart_allowed = False
@@ -168,6 +173,7 @@ class TreeBuilder:
         node = Node(1, ordinal, int_to_cjk(ordinal), "", index, synthetic=True, parent=self.root,
                     head=heading, last_index=index)
         self.root.children.append(node)
+        self.root.last_child[node.rank] = node
         self.stack.append(node)
 
     def note_boundary(self) -> None:
@@ -225,6 +231,7 @@ class TreeBuilder:
         if pos == 0 and _PLAN_TITLE_WORDS.search(text) and len(text) <= 60 and not _SENTENCE_END.search(text):
             self.restart_allowed = True  # a plan title: its numbering starts afresh
         for found in INLINE_MARKER_START.finditer(text, pos):
+            self.deadline.check()  # one flattened paragraph may hold a whole document
             start = found.end()
             if start <= pos:
                 continue
@@ -249,14 +256,24 @@ def render(node: Node, with_marker: bool) -> str:
     Paragraphs are joined with newlines; a child found inside a flattened
     paragraph ("…：（1）…；（2）…") is joined without one, as it was printed.
     """
-    text = (node.raw_marker if with_marker else "") + node.head
+    # Pieces are joined once at the end: growing one string per paragraph copied it again each time,
+    # quadratic for a node that collects thousands of paragraphs.
+    pieces: list[str] = []
+    has_text = False
+
+    def add(separator: str, piece: str) -> None:
+        nonlocal has_text
+        if has_text:
+            pieces.append(separator)
+        pieces.append(piece)
+        has_text = has_text or bool(piece)
+
+    add("", (node.raw_marker if with_marker else "") + node.head)
     for _kind, para in node.paras:
-        text = f"{text}\n{para}" if text else para
+        add("\n", para)
     for child in node.children:
-        child_text = render(child, with_marker=True)
-        separator = "" if child.inline else "\n"
-        text = f"{text}{separator}{child_text}" if text else child_text
-    return text.strip()
+        add("" if child.inline else "\n", render(child, with_marker=True))
+    return "".join(pieces).strip()
 
 
 def _is_group_heading(node: Node) -> bool:
@@ -273,6 +290,8 @@ def _is_group_heading(node: Node) -> bool:
 
 def _collect_items(node: Node, group: Node | None = None) -> list[dict]:
     items: list[dict] = []
+    # the group's own intro, so that nothing is dropped; joined once, not once per item
+    group_text = "\n".join(text for _kind, text in group.paras) if group is not None and group.paras else None
     for child in node.children:
         if _is_group_heading(child):
             items.extend(_collect_items(child, group=child))
@@ -282,8 +301,8 @@ def _collect_items(node: Node, group: Node | None = None) -> list[dict]:
             continue  # a bare number with nothing after it is no measure
         if group is not None:
             item["group"] = {"number": group.number, "title": group.head}
-            if group.paras:  # the group's own intro, so that nothing is dropped
-                item["group"]["text"] = "\n".join(text for _kind, text in group.paras)
+            if group_text is not None:
+                item["group"]["text"] = group_text
         items.append(item)
     return items
 
@@ -386,7 +405,7 @@ def _opens_numbering(text: str) -> bool:
     return marker is not None and marker.rank <= 2 and marker.value == 1
 
 
-def find_tail(paragraphs: list[str]) -> int:
+def find_tail(paragraphs: list[str], deadline: ParseDeadline = NO_DEADLINE) -> int:
     """Index of the first footer line after the body has started (len if none)."""
     # The body starts at the first "一、"/"（一）"; without one, at the first long paragraph.
     anchor = next((i for i, text in enumerate(paragraphs) if _opens_numbering(text)), None)
@@ -395,6 +414,7 @@ def find_tail(paragraphs: list[str]) -> int:
     if anchor is None:
         return len(paragraphs)
     for index in range(anchor + 1, len(paragraphs)):
+        deadline.check()
         if is_tail_marker(paragraphs[index]):
             # "附件" before the attached plan itself (a covering notice first) does
             # not end the document: the plan's own numbering starts after it.
@@ -425,11 +445,12 @@ def _narrative_heading(paragraphs: list[str], index: int, end: int) -> bool:
         return False
     if text.count("，") + text.count(",") > 2:
         return False
-    following = next((p for p in paragraphs[index + 1:end] if not is_fixed_paragraph(p)), None)
+    # by index, not a slice: copying the rest of the document for every candidate heading was quadratic
+    following = next((paragraphs[i] for i in range(index + 1, end) if not is_fixed_paragraph(paragraphs[i])), None)
     return following is not None and len(following) >= max(40, 1.5 * len(text))
 
 
-def _narrative_headings(paragraphs: list[str], end: int) -> list[int]:
+def _narrative_headings(paragraphs: list[str], end: int, deadline: ParseDeadline = NO_DEADLINE) -> list[int]:
     first_long = next((i for i in range(end) if _is_long_content(paragraphs[i])), None)
     if first_long is None:
         return []
@@ -437,14 +458,20 @@ def _narrative_headings(paragraphs: list[str], end: int) -> list[int]:
     start = first_long + 1
     if first_long > 0 and first_long - 1 != first_text and _narrative_heading(paragraphs, first_long - 1, end):
         start = first_long - 1
-    return [i for i in range(start, end) if _narrative_heading(paragraphs, i, end)]
+    headings = []
+    for index in range(start, end):
+        deadline.check()
+        if _narrative_heading(paragraphs, index, end):
+            headings.append(index)
+    return headings
 
 
-def _build(paragraphs: list[str], end: int, narrative: list[int]) -> TreeBuilder:
-    builder = TreeBuilder()
+def _build(paragraphs: list[str], end: int, narrative: list[int], deadline: ParseDeadline = NO_DEADLINE) -> TreeBuilder:
+    builder = TreeBuilder(deadline)
     narrative_set = set(narrative)
     ordinal = 0
     for index in range(end):
+        deadline.check()
         text = paragraphs[index]
         if index in narrative_set:
             ordinal += 1
@@ -508,19 +535,23 @@ def _signature_cut(paragraphs: list[str], end: int, narrative: list[int]) -> int
     return end
 
 
-def build_structure(paragraphs: list[str]) -> Structure:
+def build_structure(paragraphs: list[str], deadline: ParseDeadline = NO_DEADLINE) -> Structure:
     """Find the sections and items of a document's paragraphs."""
-    end = find_tail(paragraphs)
+    end = find_tail(paragraphs, deadline)
     structured = _has_high_level_markers(paragraphs[:end])
-    narrative = [] if structured else _narrative_headings(paragraphs, end)
+    narrative = [] if structured else _narrative_headings(paragraphs, end, deadline)
     if len(narrative) < 2:
         narrative = []
     end = _signature_cut(paragraphs, end, narrative)
-    builder = _build(paragraphs, end, narrative)
+    deadline.check()
+    builder = _build(paragraphs, end, narrative, deadline)
     nodes = _select_sections(builder)
     if not nodes:
         return _fallback_structure(builder, paragraphs, end)
-    sections = [_to_section(node) for node in nodes]
+    sections = []
+    for node in nodes:
+        deadline.check()
+        sections.append(_to_section(node))
     end_index = max(_last_index(node) for node in nodes) + 1
     return Structure(sections, nodes[0].index, end_index)
 

@@ -1,0 +1,144 @@
+"""What every service's API promises, in its OpenAPI document and in what it enforces for every list.
+
+- ``ErrorSchema``: the one error body every service sends (``shared.errors.DubanError.to_body`` and the handlers
+  of shared/web.py), registered as flask-smorest's error schema, so the documented ``Error`` is the real one.
+- ``ErrorResponsesPlugin``: documents the errors each operation can answer: 401 and 503 for all of them,
+  403 where a role or a read scope may refuse, 404 where a path names an item, 409 and 422 for commands.
+- Pagination: one bound for every paginated list (``page`` ≤ ``MAX_PAGE``, ``page_size`` ≤ ``MAX_PAGE_SIZE``), so
+  the row a page starts at stays a small number (a page of 10^20 used to reach the database and fail there).
+"""
+from __future__ import annotations
+
+import functools
+import http
+
+import marshmallow as ma
+from apispec import BasePlugin
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from webargs.flaskparser import FlaskParser
+
+MAX_PAGE = 100_000
+MAX_PAGE_SIZE = 100  # flask-smorest's default maximum, which no list raises
+RETRY_AFTER_HEADER = {"description": "seconds to wait before retrying", "schema": {"type": "integer", "minimum": 1}}
+_METHODS = ("get", "head", "post", "put", "patch", "delete")
+
+
+class ErrorSchema(ma.Schema):
+    """Every error answer of every service (4xx and 5xx alike)."""
+
+    class Meta:
+        ordered = True
+
+    code = ma.fields.String(required=True, metadata={
+        "description": "what went wrong, for programs: invalid_input, unauthorized, forbidden, not_found, "
+                       "version_conflict, illegal_transition, idempotency_key_in_progress, service_unavailable, …",
+        "example": "not_found"})
+    status = ma.fields.Integer(required=True, metadata={"description": "the HTTP status of the answer", "example": 404})
+    message = ma.fields.String(required=True, metadata={"description": "the reason in English"})
+    message_zh = ma.fields.String(required=True, metadata={"description": "the reason in Chinese (shown to users)"})
+    details = ma.fields.Dict(metadata={"description": "what the reason is about, e.g. {\"field\": \"title\"} or the "
+                                                      "stream and versions of a conflict"})
+    errors = ma.fields.Dict(metadata={"description": "422 only: the invalid fields by location, each with its "
+                                                     "messages, e.g. {\"json\": {\"title\": [\"…\"]}}"})
+    correlation_id = ma.fields.String(allow_none=True, metadata={
+        "description": "5xx only: the request's id in the logs (also in the X-Correlation-ID header)"})
+
+
+class ErrorResponsesPlugin(BasePlugin):
+    """An apispec plugin adding the error answers every operation of a duban service really has."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            names_item = "{" in (path or "")
+            statuses = [401, 503]
+            if method == "post" or names_item:
+                statuses.append(403)  # a role (see the description) or, for an item, the caller's read scope
+            if names_item:
+                statuses.append(404)
+            if method == "post":
+                statuses += [409, 422]  # a conflict or illegal transition; Idempotency-Key and body checks
+            if _is_paginated(operation):
+                statuses.append(422)
+            for status in statuses:
+                if status not in responses and str(status) not in responses:
+                    responses[status] = http.HTTPStatus(status).name
+            operation.setdefault("security", [{"bearer": []}])
+            if operation.get("x-roles"):
+                roles = "Roles: " + ", ".join(operation["x-roles"]) + " (403 for any other)."
+                operation["description"] = f"{operation['description']}\n\n{roles}" if operation.get("description") else roles
+            _document_page_bound(operation)
+
+
+def _is_paginated(operation: dict) -> bool:
+    names = {p.get("name") for p in operation.get("parameters", []) if isinstance(p, dict) and p.get("in") == "query"}
+    return {"page", "page_size"} <= names
+
+
+def _document_page_bound(operation: dict) -> None:
+    if not _is_paginated(operation):
+        return
+    for parameter in operation["parameters"]:
+        if isinstance(parameter, dict) and parameter.get("in") == "query" and isinstance(parameter.get("schema"), dict):
+            bound = {"page": MAX_PAGE, "page_size": MAX_PAGE_SIZE}.get(parameter.get("name"))
+            if bound is not None:
+                parameter["schema"]["maximum"] = min(bound, parameter["schema"].get("maximum", bound))
+
+
+class BoundedPaginationParser(FlaskParser):
+    """flask-smorest's pagination arguments, with ``page`` bounded too (it checks only ``page`` ≥ 1).
+
+    Out of bounds is the usual 422 for invalid input, naming ``page`` or ``page_size``.
+    """
+
+    def parse(self, argmap, req=None, **kwargs):
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            argmap = _bounded(argmap)
+        return super().parse(argmap, req, **kwargs)
+
+
+@functools.cache
+def _bounded(schema: type[ma.Schema]) -> type[ma.Schema]:
+    declared = schema._declared_fields
+    if "page" not in declared or "page_size" not in declared:
+        return schema
+    return type(f"Bounded{schema.__name__}", (schema,), {
+        "page": ma.fields.Integer(load_default=declared["page"].load_default,
+                                  validate=ma.validate.Range(min=1, max=MAX_PAGE)),
+        "page_size": ma.fields.Integer(load_default=declared["page_size"].load_default,
+                                       validate=ma.validate.Range(min=1, max=MAX_PAGE_SIZE)),
+    })
+
+
+PAGINATION_PARSER = BoundedPaginationParser()
+
+
+class DubanApi(Api):
+    """flask-smorest's Api with duban's error body, its documented error answers and the bounded pagination."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, app=None, *, spec_kwargs=None, **options):
+        spec_kwargs = dict(spec_kwargs or {})
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), ErrorResponsesPlugin()]
+        super().__init__(app, spec_kwargs=spec_kwargs, **options)
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        blp.PAGINATION_ARGUMENTS_PARSER = PAGINATION_PARSER  # read by @blp.paginate() on every request
+        super().register_blueprint(blp, parameters=parameters, **options)
+
+    def _register_responses(self):
+        super()._register_responses()
+        # A 503 says when to come back.
+        response = {"description": "Service Unavailable: the database is not answering; retry after Retry-After "
+                                   "seconds", "schema": self.ERROR_SCHEMA, "headers": {"Retry-After": RETRY_AFTER_HEADER}}
+        prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        self.spec.components.response(http.HTTPStatus.SERVICE_UNAVAILABLE.name, response, lazy=True)
+
+
+def roles_doc(roles: tuple[str, ...]) -> dict:
+    """The manual OpenAPI doc of an operation only ``roles`` may call (see shared.web.allow)."""
+    return {"responses": {403: http.HTTPStatus.FORBIDDEN.name}, "x-roles": [str(role) for role in roles]}

@@ -1,0 +1,320 @@
+"""What each service's HTTP API promises, checked on the real apps (over in-memory stores, no servers):
+
+- every error body matches the ``Error`` schema its /openapi.json documents, and the operation documents the status;
+- every paginated list bounds ``page`` and ``page_size`` (422, never a number the database cannot hold);
+- no text field takes a control character but tab and line breaks (422 naming the field);
+- every 405 carries the right ``Allow`` (a fixed path such as /plans/preview is not an item's path);
+- a database that does not answer is a 503 with ``Retry-After``, never a 500.
+"""
+from __future__ import annotations
+
+import re
+
+import mongoengine.errors
+import pytest
+from flask_smorest import Blueprint
+from pymongo.errors import AutoReconnect, ExecutionTimeout, NetworkTimeout, ServerSelectionTimeoutError
+
+from shared import mongo
+from shared.auth import Role, issue_token
+from shared.config import Settings
+from shared.errors import (ConcurrencyConflict, IdempotencyConflict, IdempotencyKeyMismatch, IllegalTransition,
+                           RetryLater, ServiceUnavailable)
+from shared.eventstore.memory import InMemoryEventStore
+from shared.openapi import MAX_PAGE
+from shared.web import create_service_app
+from services.followups.bootstrap import bootstrap as bootstrap_followups
+from services.followups.entrypoints import api as followups_api
+from services.notices.bootstrap import bootstrap as bootstrap_notices
+from services.notices.entrypoints import api as notices_api
+from services.tasks.bootstrap import bootstrap as bootstrap_tasks
+from services.tasks.entrypoints import api as tasks_api
+
+UNIT = "巴中市教育督导室"
+SERVICES = {
+    "tasks": (bootstrap_tasks, [tasks_api.plans, tasks_api.tasks]),
+    "notices": (bootstrap_notices, [notices_api.blp]),
+    "followups": (bootstrap_followups, [followups_api.blp]),
+}
+LISTS = {"tasks": ["/plans", "/tasks"], "notices": ["/notices"], "followups": ["/cases"]}
+
+
+def failing_views() -> Blueprint:
+    """Views that fail the ways a real request can, through the real error handlers."""
+    blp = Blueprint("failures", __name__, url_prefix="/failures")
+    failures = {
+        "conflict": lambda: ConcurrencyConflict("notice-1", 2, 3),
+        "illegal": lambda: IllegalTransition("already closed", "事项已销号"),
+        "in-progress": lambda: IdempotencyConflict("still running", "处理中", header="Idempotency-Key"),
+        "key-mismatch": lambda: IdempotencyKeyMismatch("other request", "另一个请求", header="Idempotency-Key"),
+        "retry-later": lambda: RetryLater("later", "稍后"),
+        "unavailable": lambda: ServiceUnavailable("down", "暂不可用"),
+        "no-server": lambda: ServerSelectionTimeoutError("127.0.0.1:27017: timed out"),
+        "socket-timeout": lambda: NetworkTimeout("127.0.0.1:27017: timed out (configured timeouts: socketTimeoutMS: 10000.0ms)"),
+        "reconnect": lambda: AutoReconnect("connection reset"),
+        "bug": lambda: KeyError("a bug"),
+        "mongoengine-alias": lambda: mongoengine.connection.ConnectionFailure("You have not defined a default connection"),
+    }
+    for name, make in failures.items():
+        blp.add_url_rule(f"/{name}", f"fail_{name.replace('-', '_')}", _raiser(make), methods=["GET"])
+
+    def wrapped_timeout():
+        try:
+            raise ExecutionTimeout("operation exceeded time limit", 50)
+        except ExecutionTimeout as error:  # what mongoengine does with an OperationFailure in save() or update()
+            raise mongoengine.errors.OperationError(f"Could not save document ({error})") from None
+
+    blp.add_url_rule("/wrapped-timeout", "fail_wrapped_timeout", wrapped_timeout, methods=["GET"])
+    return blp
+
+
+def _raiser(make):
+    def view():
+        raise make()
+
+    return view
+
+
+@pytest.fixture(scope="module", autouse=True)
+def batch_round_trips_afterwards():
+    """create_service_app marks the process as a web process (shared.mongo); the tests after these are not."""
+    before = getattr(mongo, "_serving_requests", False)
+    yield
+    mongo._serving_requests = before
+
+
+_apps: dict = {}
+
+
+def make_app(service: str):
+    """The service's real app (with a few views that fail on purpose), built once per service."""
+    if service not in _apps:
+        bootstrap, blueprints = SERVICES[service]
+        app = create_service_app(lambda: bootstrap(store=InMemoryEventStore()), f"duban {service}",
+                                 [*blueprints, failing_views()])
+        app.config["PROPAGATE_EXCEPTIONS"] = False
+        _apps[service] = app
+    return _apps[service]
+
+
+def token(role: str = Role.OFFICE_STAFF, unit: str | None = UNIT) -> dict:
+    return {"Authorization": f"Bearer {issue_token(Settings().jwt_secret, f'{role}-1', role, unit)}"}
+
+
+# -- the documented Error is the body sent ----------------------------------------------------------------
+
+def conforms(value, schema: dict, spec: dict, where: str = "body") -> None:
+    """``value`` against an OpenAPI 3.0 schema (the parts apispec writes: $ref, type, nullable, required,
+    properties, additionalProperties, items)."""
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if value is None:
+        assert schema.get("nullable"), f"{where} is null, which the schema does not allow"
+        return
+    kinds = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "object": dict, "array": list}
+    kind = schema.get("type")
+    if kind is not None:
+        assert isinstance(value, kinds[kind]) and not (kind in ("integer", "number") and isinstance(value, bool)), \
+            f"{where} = {value!r} is not of the documented type {kind}"
+    if kind == "object":
+        missing = set(schema.get("required", ())) - set(value)
+        assert not missing, f"{where} lacks the required {sorted(missing)}"
+        properties = schema.get("properties", {})
+        if schema.get("additionalProperties") is False:
+            extra = set(value) - set(properties)
+            assert not extra, f"{where} has undocumented fields {sorted(extra)}"
+        for name, item in value.items():
+            if name in properties:
+                conforms(item, properties[name], spec, f"{where}.{name}")
+    if kind == "array" and "items" in schema:
+        for index, item in enumerate(value):
+            conforms(item, schema["items"], spec, f"{where}[{index}]")
+
+
+def operation_of(spec: dict, method: str, path: str) -> dict | None:
+    """The documented operation a request reaches (a fixed path before an item's path, as the router does)."""
+    for template in sorted(spec["paths"], key=lambda t: t.count("{")):
+        if re.fullmatch(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)), path.split("?")[0]):
+            return spec["paths"][template].get(method.lower())
+    return None
+
+
+def error_requests(service: str) -> list[tuple]:
+    """(method, path, headers, json body, expected status): requests that really fail, per service."""
+    office, anonymous = token(), {}
+    unit_handler = token(Role.UNIT_HANDLER, "巴州区教育局")
+    common = [
+        ("GET", LISTS[service][0], anonymous, None, 401),
+        ("GET", LISTS[service][0], {"Authorization": "Bearer not-a-token"}, None, 401),
+        ("GET", f"{LISTS[service][0]}?page=99999999999999999999", office, None, 422),
+        ("GET", f"{LISTS[service][0]}?page=0", office, None, 422),
+        ("GET", f"{LISTS[service][0]}?page_size=101", office, None, 422),
+        ("GET", f"{LISTS[service][0]}?unit=%07", office, None, 422),
+        ("TRACE", LISTS[service][0], office, None, 405),
+        ("GET", "/no-such-path", office, None, 404),
+        ("GET", f"{LISTS[service][0]}/a%00b", office, None, 404),
+    ]
+    failures = [("GET", f"/failures/{name}", office, None, status) for name, status in (
+        ("conflict", 409), ("illegal", 409), ("in-progress", 409), ("key-mismatch", 422), ("retry-later", 503),
+        ("unavailable", 503), ("no-server", 503), ("socket-timeout", 503), ("reconnect", 503),
+        ("wrapped-timeout", 503), ("bug", 500), ("mongoengine-alias", 500))]
+    own = {
+        "tasks": [
+            ("POST", "/plans", unit_handler, {"title": "x", "tasks": [{"number": "1", "text": "t"}]}, 403),
+            ("POST", "/plans", office, {"title": "", "tasks": []}, 422),
+            ("POST", "/plans", office, {"title": "要点\x07", "tasks": [{"number": "1", "text": "t"}]}, 422),
+            ("POST", "/plans/preview", office, {"text": "\x1b[31m"}, 422),
+            ("GET", "/plans/preview", office, None, 405),
+            ("GET", "/plans/import", office, None, 405),
+            ("POST", "/tasks/t-1/progress", office, {"summary": "进展\x0c", "percent": 10}, 422),
+        ],
+        "notices": [
+            ("POST", "/notices", token(Role.INSPECTOR), {}, 403),
+            ("POST", "/notices", office, {"kind": "督办通知"}, 422),
+            ("POST", "/notices", office, {"kind": "督办通知", "title": "t", "issuer_unit": UNIT, "target_units": ["a"],
+                                          "problems": [{"description": "危房\x07", "responsible_unit": "b"}]}, 422),
+            ("GET", "/notices/drafts", office, None, 405),
+            ("POST", "/notices/n-1/withdrawal", office, {"reason": "\x85"}, 422),
+        ],
+        "followups": [
+            ("POST", "/cases/c-1/plan", office, {"plan": "p"}, 403),
+            ("POST", "/cases/c-1/plan", unit_handler, {"plan": ""}, 422),
+            ("POST", "/cases/c-1/progress", unit_handler, {"summary": "s", "evidence": ["照片\x7f"]}, 422),
+        ],
+    }
+    return common + failures + own[service]
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_every_error_body_is_the_documented_error_and_each_operation_documents_its_status(service):
+    app = make_app(service)
+    client = app.test_client()
+    spec = client.get("/openapi.json").get_json()
+    error_schema = spec["components"]["schemas"]["Error"]
+    assert error_schema["properties"]["code"]["type"] == "string"
+    assert error_schema["properties"]["status"]["type"] == "integer"
+    assert {"code", "status", "message", "message_zh"} <= set(error_schema["required"])
+    for method, path, headers, body, status in error_requests(service):
+        answer = client.open(path, method=method, headers=headers, json=body)
+        assert answer.status_code == status, (method, path, answer.get_data(as_text=True))
+        payload = answer.get_json()
+        conforms(payload, {"$ref": "#/components/schemas/Error"}, spec, f"{method} {path}")
+        assert payload["status"] == status and payload["message_zh"]
+        operation = operation_of(spec, method, path)
+        if operation is not None and not path.startswith("/failures"):
+            assert str(status) in operation["responses"], f"{method} {path}: {status} is not documented"
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_every_operation_documents_401_and_503_and_every_error_response_is_the_error_schema(service):
+    spec = make_app(service).test_client().get("/openapi.json").get_json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "post"):
+                continue
+            assert {"401", "503"} <= set(operation["responses"]), f"{method} {path}"
+            if "{" in path:
+                assert "404" in operation["responses"], f"{method} {path}"
+            if method == "post":
+                assert {"403", "409", "422"} <= set(operation["responses"]), f"{method} {path}"
+    for name, response in spec["components"]["responses"].items():
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, name
+    assert "Retry-After" in spec["components"]["responses"]["SERVICE_UNAVAILABLE"]["headers"]
+
+
+# -- pagination ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("service, path", [(s, p) for s, paths in LISTS.items() for p in paths])
+@pytest.mark.parametrize("query, field", [
+    ("page=99999999999999999999", "page"), ("page=9223372036854775807", "page"), (f"page={MAX_PAGE + 1}", "page"),
+    ("page=-1", "page"), ("page_size=1000", "page_size"), ("page_size=0", "page_size")])
+def test_every_list_refuses_pages_out_of_bounds_with_422_naming_the_parameter(service, path, query, field):
+    answer = make_app(service).test_client().get(f"{path}?{query}", headers=token())
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    body = answer.get_json()
+    assert body["code"] == "invalid_input" and field in body["errors"]["query"]
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_the_page_bound_is_documented(service):
+    spec = make_app(service).test_client().get("/openapi.json").get_json()
+    for path in LISTS[service]:
+        parameters = {p["name"]: p["schema"] for p in spec["paths"][path]["get"]["parameters"] if p["in"] == "query"}
+        assert parameters["page"]["maximum"] == MAX_PAGE and parameters["page_size"]["maximum"] == 100
+
+
+# -- control characters ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("character", ["\x07", "\x00", "\x1b", "\x0b", "\x7f", "\x85", "\x9f"])
+def test_a_control_character_in_any_text_field_is_refused_naming_the_field(character):
+    client = make_app("notices").test_client()
+    notice = {"kind": "督办通知", "title": "校舍安全", "issuer_unit": UNIT, "target_units": ["巴州区人民政府"],
+              "problems": [{"description": "危房未拆除", "responsible_unit": "巴州区教育局"},
+                           {"description": f"消防通道{character}堵塞", "responsible_unit": "巴州区教育局"}]}
+    answer = client.post("/notices", json=notice, headers=token())
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    body = answer.get_json()
+    if character != "\x00":  # NUL has its own older refusal ("body")
+        assert body["details"]["field"] == "problems.1.description"
+        assert "problems.1.description" in body["message_zh"] and f"U+{ord(character):04X}" in body["message"]
+
+
+def test_tabs_and_line_breaks_are_text():
+    client = make_app("tasks").test_client()
+    text = "巴中市教育督导委员会办公室\r\n关于印发《2026年全市教育督导工作要点》的通知\n一、\t开展校舍安全专项督导\n"
+    answer = client.post("/plans/preview", json={"text": text}, headers=token())
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+
+
+def test_a_control_character_in_a_query_is_refused_naming_the_parameter():
+    answer = make_app("followups").test_client().get("/cases?unit=%E5%B7%B4%07", headers=token())
+    assert answer.status_code == 422
+    assert answer.get_json()["details"] == {"field": "unit", "location": "query", "character": "U+0007"}
+
+
+# -- 405 and Allow ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "DELETE", "PUT", "TRACE"])
+@pytest.mark.parametrize("path", ["/plans/preview", "/plans/import", "/plans/preview/upload"])
+def test_a_post_only_path_answers_other_methods_with_405_allowing_post_only(method, path):
+    answer = make_app("tasks").test_client().open(path, method=method, headers=token())
+    assert answer.status_code == 405
+    assert answer.headers["Allow"] == "OPTIONS, POST"
+
+
+def test_options_of_a_post_only_path_allows_post_only():
+    answer = make_app("tasks").test_client().options("/plans/preview", headers=token())
+    assert answer.headers["Allow"] == "OPTIONS, POST"
+
+
+@pytest.mark.parametrize("service, path, allowed", [
+    ("tasks", "/plans", "GET, HEAD, OPTIONS, POST"), ("tasks", "/tasks/t-1", "GET, HEAD, OPTIONS"),
+    ("notices", "/notices", "GET, HEAD, OPTIONS, POST"), ("notices", "/notices/drafts", "OPTIONS, POST"),
+    ("followups", "/cases/c-1/plan", "OPTIONS, POST")])
+@pytest.mark.parametrize("method", ["TRACE", "DELETE", "PATCH"])
+def test_every_405_names_the_allowed_methods(service, path, allowed, method):
+    answer = make_app(service).test_client().open(path, method=method, headers=token())
+    assert answer.status_code == 405
+    assert ", ".join(sorted(m.strip() for m in answer.headers["Allow"].split(","))) == allowed
+
+
+def test_an_anonymous_caller_still_gets_401_before_405():
+    assert make_app("tasks").test_client().get("/plans/preview").status_code == 401
+
+
+# -- the database not answering -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["no-server", "socket-timeout", "reconnect", "wrapped-timeout"])
+def test_a_database_that_does_not_answer_is_a_503_with_retry_after_and_the_chinese_reason(name):
+    answer = make_app("notices").test_client().get(f"/failures/{name}", headers=token())
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
+    body = answer.get_json()
+    assert body["code"] == "service_unavailable" and body["status"] == 503
+    assert body["message_zh"] == "数据库暂时不可用，请稍后重试"
+    assert body["correlation_id"] == answer.headers["X-Correlation-ID"]
+
+
+def test_an_unconnected_mongoengine_alias_is_a_bug_not_an_outage():
+    answer = make_app("notices").test_client().get("/failures/mongoengine-alias", headers=token())
+    assert answer.status_code == 500 and answer.get_json()["code"] == "internal_error"
