@@ -5,18 +5,29 @@
 - ``ErrorResponsesPlugin``: documents the errors each operation can answer: 401 and 503 for all of them,
   403 where a role or a read scope may refuse, 404 where a path names an item, 409 and 422 for commands.
 - Pagination: one bound for every paginated list (``page`` ≤ ``MAX_PAGE``, ``page_size`` ≤ ``MAX_PAGE_SIZE``), so
-  the row a page starts at stays a small number (a page of 10^20 used to reach the database and fail there).
+  the row a page starts at stays a small number (a page of 10^20 used to reach the database and fail there);
+  ``X-Pagination`` documented as the JSON it is (``PaginationMetadataSchema``: flask-smorest's fields, or
+  ``page``, ``page_size`` and ``has_more`` for a long filtered list, see shared.web.page_newest_first).
+- ``RequestTextPlugin``: what the web layer refuses in every request (shared/web.py, shared/text.py) said in the
+  document: each text of a request (a body's strings, query and path parameters) gets ``text.TEXT_PATTERN``,
+  so no control character but tab and line breaks is schema-valid; ``FILLED_TEXT`` marks text that must not be
+  blank. A schema's rules across its fields (e.g. which notice kinds may come without problems) are its
+  ``OPENAPI_RULES``, JSON Schema keywords added to its component.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import http
 
 import marshmallow as ma
 from apispec import BasePlugin
 from flask_smorest import Api
+from flask_smorest import pagination as smorest_pagination
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
+
+from shared import text
 
 MAX_PAGE = 100_000
 MAX_PAGE_SIZE = 100  # flask-smorest's default maximum, which no list raises
@@ -45,6 +56,28 @@ class ErrorSchema(ma.Schema):
         "description": "5xx only: the request's id in the logs (also in the X-Correlation-ID header)"})
 
 
+class PaginationMetadataSchema(smorest_pagination.PaginationMetadataSchema):
+    """What ``X-Pagination`` holds, as JSON: flask-smorest's fields where the total is known, else (a long
+    filtered list, shared.web.page_newest_first) the page, its size and whether another page may follow."""
+
+    page_size = ma.fields.Int(metadata={"description": "Items per page (only where the total is not given)."})
+    has_more = ma.fields.Bool(metadata={"description": "Whether a next page may hold items (only where the total "
+                                                      "is not given)."})
+
+
+PAGINATION_HEADER = {
+    "description": "Pagination metadata, a JSON object: total, total_pages, first_page, last_page, page, "
+                   "previous_page, next_page; or, for a long filtered list, page, page_size and has_more",
+    # a JSON value, not the simple style a header ``schema`` would mean (``total,3,page,1``)
+    "content": {"application/json": {"schema": PaginationMetadataSchema}},
+}
+
+# A text field that must say something (a reason, a summary, findings): the domain refuses one that is blank
+# (``shared.errors.require_text``); with this validator the schema refuses it first and documents it as a pattern.
+FILLED_TEXT = ma.validate.Regexp(text.FILLED_TEXT_PATTERN,
+                                 error="must contain text, not only spaces or line breaks / 不能为空白")
+
+
 class ErrorResponsesPlugin(BasePlugin):
     """An apispec plugin adding the error answers every operation of a duban service really has."""
 
@@ -71,6 +104,61 @@ class ErrorResponsesPlugin(BasePlugin):
                 roles = "Roles: " + ", ".join(operation["x-roles"]) + " (403 for any other)."
                 operation["description"] = f"{operation['description']}\n\n{roles}" if operation.get("description") else roles
             _document_page_bound(operation)
+
+
+class RequestTextPlugin(BasePlugin):
+    """Every text a request carries, as the web layer takes it: no control character but tab and line breaks.
+
+    Adds ``text.TEXT_PATTERN`` to each string schema of a request (body, query, path) that has no format, enum
+    or pattern of its own, following ``$ref``s into the components; response schemas are left alone (stored
+    text may predate the check). Also adds a schema's ``OPENAPI_RULES`` (JSON Schema keywords for what its
+    fields cannot say one by one) to its component.
+    """
+
+    def init_spec(self, spec):
+        super().init_spec(spec)
+        self.spec = spec
+
+    def schema_helper(self, name, definition, **kwargs):
+        rules = getattr(kwargs.get("schema"), "OPENAPI_RULES", None)
+        return dict(rules) if rules else None
+
+    def path_helper(self, path=None, operations=None, parameters=None, **kwargs):
+        for parameter in parameters or ():
+            self._parameter(parameter)
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            if method not in _METHODS:
+                continue
+            for parameter in operation.get("parameters", ()):
+                self._parameter(parameter)
+            for media in (operation.get("requestBody") or {}).get("content", {}).values():
+                if isinstance(media, dict) and isinstance(media.get("schema"), dict):
+                    self._schema(media["schema"], set())
+
+    def _parameter(self, parameter) -> None:
+        if isinstance(parameter, dict) and isinstance(parameter.get("schema"), dict):
+            self._schema(parameter["schema"], set())
+
+    def _schema(self, schema: dict, seen: set[str]) -> None:
+        reference = schema.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/components/schemas/"):
+            name = reference.rsplit("/", 1)[-1]
+            components = self.spec.components
+            target = components.schemas.get(name, components.schemas_lazy.get(name))
+            if name not in seen and isinstance(target, dict):
+                seen.add(name)
+                self._schema(target, seen)
+            return
+        if schema.get("type") == "string" and not {"format", "enum", "pattern"} & schema.keys():
+            schema["pattern"] = text.TEXT_PATTERN
+        # not into ``not``: a pattern there would turn into what is refused
+        children = [*(schema.get("properties") or {}).values(), schema.get("items"), schema.get("additionalProperties")]
+        children += [branch for key in ("allOf", "anyOf", "oneOf") for branch in schema.get(key) or ()]
+        for child in children:
+            if isinstance(child, dict):
+                self._schema(child, seen)
 
 
 def _is_paginated(operation: dict) -> bool:
@@ -123,7 +211,8 @@ class DubanApi(Api):
 
     def __init__(self, app=None, *, spec_kwargs=None, **options):
         spec_kwargs = dict(spec_kwargs or {})
-        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), ErrorResponsesPlugin()]
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), ErrorResponsesPlugin(),
+                                        RequestTextPlugin()]
         super().__init__(app, spec_kwargs=spec_kwargs, **options)
 
     def register_blueprint(self, blp, *, parameters=None, **options):
@@ -137,6 +226,10 @@ class DubanApi(Api):
                                    "seconds", "schema": self.ERROR_SCHEMA, "headers": {"Retry-After": RETRY_AFTER_HEADER}}
         prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
         self.spec.components.response(http.HTTPStatus.SERVICE_UNAVAILABLE.name, response, lazy=True)
+
+    def _register_pagination_header(self):
+        # flask-smorest documents X-Pagination with a header ``schema`` (simple style), but sends JSON
+        self.spec.components.header("PAGINATION", copy.deepcopy(PAGINATION_HEADER), lazy=True)
 
 
 def roles_doc(roles: tuple[str, ...]) -> dict:

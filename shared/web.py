@@ -233,7 +233,12 @@ def _body_for_fingerprint() -> bytes:
 
 def _settle_idempotent(keys: idempotency.IdempotencyStore, attempt: tuple[str, str], response: Response) -> None:
     record, token = attempt
-    if response.status_code >= 500 or response.status_code in _NOT_REPLAYED or response.is_streamed:
+    if response.status_code >= 500:
+        # After the answer is sent: a 503 for an unreachable database would otherwise wait for the release to
+        # time out too. If the process dies first, the pending record is taken over once stale.
+        response.call_on_close(lambda: _release_idempotent(keys, attempt))
+        return
+    if response.status_code in _NOT_REPLAYED or response.is_streamed:
         _release_idempotent(keys, attempt)
         return
     stored = idempotency.StoredResponse(

@@ -55,7 +55,10 @@ class Service:
         headers = {"Authorization": f"Bearer {self.token(user, role)}"}
         if key is not None:
             headers[idempotency.HEADER] = key
-        return (client or self.app.test_client()).post(path, json=body, headers=headers)
+        response = (client or self.app.test_client()).post(path, json=body, headers=headers)
+        response.get_data()
+        response.close()  # as a WSGI server does once the answer is sent: runs what was deferred until then
+        return response
 
     def events(self) -> list:
         return list(self.context.store.read_all())

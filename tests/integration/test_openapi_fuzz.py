@@ -10,6 +10,11 @@ readable by another unit's handler, …) in all its phases: the schema's example
 each constraint broken), fuzzing, and stateful sequences along the links schemathesis infers from the schema
 and the responses (create → read and act on what was created).
 
+Every check runs on every operation, with two documented exceptions (``OPERATIONS``): a plan preview may refuse
+schema-valid input with 422 (what makes text a plan is no JSON Schema), and a work plan, a published document,
+is read by every unit (no object-level authorization to check). Everything else the services refuse is in their
+schemas (shared/openapi.py: control characters, blank text, rules across fields).
+
 Bounded and seeded: a fixed seed, ten examples per operation and phase, and a time budget of 120 s for each of
 the six runs, which run side by side (the file takes about three minutes with the services' start).
 ``make fuzz`` (tests/bench/fuzz.py) runs the same with more examples and a longer budget and prints the counts;
@@ -34,6 +39,7 @@ from tests.helpers import RunningServices, eventually, running_services
 
 SERVICES = ("tasks", "notices", "followups")
 OFFICE, OWN, OTHER = "巴中市教育督导室", "巴州区教育局", "恩阳区教育局"
+PARTNER = "通江县教育局"  # a third district: partners in the first task (see seed_world)
 # who schemathesis is: the office (acts and reads everywhere) and one district's handler (its own unit only)
 ROLES = {"office_staff": OFFICE, "unit_handler": OWN}
 
@@ -44,8 +50,10 @@ EXAMPLES = int(os.environ.get("DUBAN_FUZZ_EXAMPLES", "10"))
 # with fresh cases until it is spent; 0: no budget, each phase runs once (then the time follows the machine)
 SECONDS = int(os.environ.get("DUBAN_FUZZ_SECONDS", "120")) or None
 PARALLEL = int(os.environ.get("DUBAN_FUZZ_PARALLEL", "6"))
-# per request; a documented request that takes longer is a finding (schemathesis reports it as a network error)
-REQUEST_TIMEOUT = float(os.environ.get("DUBAN_FUZZ_REQUEST_TIMEOUT", "10"))
+# per request; a documented request that takes longer is a finding (schemathesis reports it as a network error).
+# Generous: the largest documented request, a plan of 300 tasks (one write each), takes tens of seconds while six
+# runs share two cores.
+REQUEST_TIMEOUT = float(os.environ.get("DUBAN_FUZZ_REQUEST_TIMEOUT", "60"))
 # a run that has not finished by then is stopped and fails with what it printed so far
 RUN_TIMEOUT = float(os.environ.get("DUBAN_FUZZ_RUN_TIMEOUT", str((SECONDS or 0) * 2 + 420)))
 # lines of the printed report kept in a failure message (reproductions of big bodies run to megabytes)
@@ -55,12 +63,16 @@ LINE_LIMIT = 600
 # -- the world the fuzzer finds ---------------------------------------------------------------------------
 
 def seed_world(running: RunningServices) -> dict[str, str]:
-    """A work plan with a task for each district, an issued notice to each, a draft; waits for the cases."""
+    """A work plan with a task for each district, an issued notice to each, a draft; waits for the cases.
+
+    No task is shared by the two districts the fuzzer acts as: a unit reads the tasks it leads or partners in,
+    and one both may read is shared by design, which object_level_authorization cannot tell from a leak.
+    """
     office = {name: running.client(name, "office_staff", OFFICE) for name in SERVICES}
     plan = office["tasks"].post("/plans", json={
         "title": "2026年教育督导工作要点", "year": 2026, "issuer": "巴中市教育督导委员会办公室",
         "doc_number": "巴教督〔2026〕1号",
-        "tasks": [{"number": "1", "text": "开展校园安全专项督导", "lead_unit": OWN, "partner_units": [OTHER]},
+        "tasks": [{"number": "1", "text": "开展校园安全专项督导", "lead_unit": OWN, "partner_units": [PARTNER]},
                   {"number": "2", "text": "开展食品安全专项督导", "lead_unit": OTHER}]})
     assert plan.status_code == 201, plan.text
     task_ids = plan.json()["task_ids"]
@@ -152,9 +164,36 @@ def write_identities(running: RunningServices, role: str, workdir: Path) -> Path
     config = workdir / "schemathesis.toml"
     peers = f"\npeers = {json.dumps(list(people))}" if len(people) > 1 else ""
     # no crash cache: a run replays nothing a former run found (each starts from its seed alone)
-    config.write_text(f'[cache]\nenabled = false\n\n[auth.wfc]\npath = "{workdir / "auth.json"}"\nuser = "{role}"{peers}\n',
-                      encoding="utf-8")
+    config.write_text(f'[cache]\nenabled = false\n\n[auth.wfc]\npath = "{workdir / "auth.json"}"\nuser = "{role}"{peers}\n'
+                      f'{OPERATIONS}', encoding="utf-8")
     return config
+
+
+# Per operation, where the documented behaviour is one a check cannot know from an OpenAPI 3.0 document:
+POSITIVE_OR_SEMANTIC_422 = '["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]'  # the default + 422
+OPERATIONS = f"""
+# A plan preview parses a document: schema-valid text or a file that is not a Chinese work plan (too little
+# text, not Chinese, binary, no numbered sections or measures) is a 422 naming the reason. What makes a
+# document a plan is no JSON Schema: valid requests may be refused with 422 here (and only here, 422).
+[[operations]]
+include-path = "/plans/preview"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = {POSITIVE_OR_SEMANTIC_422}
+
+[[operations]]
+include-path = "/plans/preview/upload"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = {POSITIVE_OR_SEMANTIC_422}
+
+# A work plan (工作要点) is a published document that every role reads, unit handlers of every district too
+# (services/tasks/entrypoints/api.py): one unit's handler reading it is no object of that unit. (The check
+# takes a plan for the owner's when the peer's replay of the owner's page of GET /plans, shifted meanwhile by
+# the office's run creating plans, no longer shows it.) Tasks are scoped to their units and stay checked.
+[[operations]]
+include-path = "/plans/{{plan_id}}"
+include-method = "GET"
+checks.object_level_authorization.enabled = false
+"""
 
 
 def schemathesis_argv(url: str, config: Path, report: Path, examples: int = EXAMPLES, seed: int = SEED,

@@ -117,6 +117,29 @@ class TestReadScope:
             assert clients["notices"].get("/notices", headers=other).get_json() == []
             assert ids["case"] in [c["id"] for c in clients["followups"].get("/cases?page_size=100", headers=own).get_json()]
 
+    def test_a_unit_handler_or_liaison_reads_the_tasks_its_unit_leads_or_partners_in_and_every_plan(self, world):
+        settings, _, clients, _ = world
+        office = {"Authorization": f"Bearer {issue_token(settings.jwt_secret, 'boss', Role.OFFICE_STAFF, OFFICE_UNIT)}"}
+        plan = clients["tasks"].post("/plans", headers=office, json={"title": "要点", "tasks": [
+            {"number": "1", "text": "牵头", "lead_unit": OWN}, {"number": "2", "text": "协办", "partner_units": [OWN]},
+            {"number": "3", "text": "别的单位", "lead_unit": OTHER}, {"number": "4", "text": "无牵头单位"}]}).get_json()
+        led, partnered, others, unassigned = plan["task_ids"]
+        for role in (Role.UNIT_HANDLER, Role.DEPARTMENT_LIAISON):
+            own = {"Authorization": f"Bearer {issue_token(settings.jwt_secret, 'u1', role, OWN)}"}
+            other = {"Authorization": f"Bearer {issue_token(settings.jwt_secret, 'u2', role, OTHER)}"}
+            listed = clients["tasks"].get(f"/tasks?plan_id={plan['id']}", headers=own).get_json()
+            assert sorted(task["id"] for task in listed) == sorted([led, partnered])
+            assert clients["tasks"].get(f"/tasks?plan_id={plan['id']}&lead_unit={OTHER}", headers=own).get_json() == []
+            assert [t["id"] for t in clients["tasks"].get(f"/tasks?plan_id={plan['id']}", headers=other).get_json()] == [others]
+            assert clients["tasks"].get(f"/tasks/{partnered}", headers=own).status_code == 200
+            for task_id in (led, partnered, unassigned):
+                assert clients["tasks"].get(f"/tasks/{task_id}", headers=other).status_code == 403
+            # the work plan itself is a published document
+            assert clients["tasks"].get(f"/plans/{plan['id']}", headers=other).get_json()["task_ids"] == plan["task_ids"]
+        auditor = {"Authorization": f"Bearer {issue_token(settings.jwt_secret, 'a', Role.AUDITOR, OTHER)}"}
+        assert len(clients["tasks"].get(f"/tasks?plan_id={plan['id']}", headers=auditor).get_json()) == 4
+        assert clients["tasks"].get(f"/tasks/{unassigned}", headers=auditor).status_code == 200
+
     def test_auditors_and_inspectors_read_everything(self, world):
         settings, _, clients, _ = world
         ids = fresh_ids(world)

@@ -4,11 +4,15 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from shared.deadlines import Light
+from shared import text
+from shared.openapi import FILLED_TEXT
 from services.followups.domain.model import ACCOUNTABILITY_MEASURES, CaseStatus, EscalationLevel
 
-TEXT = validate.Length(min=1, max=4000)
-SHORT = validate.Length(min=1, max=200)
-EVIDENCE = fields.List(fields.String(validate=TEXT), load_default=list, validate=validate.Length(max=50),
+# what a step records must say something: the domain refuses blank text (shared.errors.require_text)
+TEXT_LENGTH = validate.Length(min=1, max=4000)
+TEXT = [TEXT_LENGTH, FILLED_TEXT]
+SHORT = [validate.Length(min=1, max=200), FILLED_TEXT]
+EVIDENCE = fields.List(fields.String(validate=TEXT_LENGTH), load_default=list, validate=validate.Length(max=50),
                        metadata={"description": "descriptions of the evidence (佐证材料)"})
 EXPECTED_VERSION = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
                                   metadata={"description": "the case version the caller saw; 409 if it changed since"})
@@ -16,7 +20,7 @@ EXPECTED_VERSION = fields.Integer(load_default=None, allow_none=True, validate=v
 
 class SubmitPlanSchema(Schema):  # 整改方案
     plan = fields.String(required=True, validate=TEXT)
-    measures = fields.List(fields.String(validate=TEXT), load_default=list, validate=validate.Length(max=50))
+    measures = fields.List(fields.String(validate=TEXT_LENGTH), load_default=list, validate=validate.Length(max=50))
     planned_completion = fields.Date(load_default=None, allow_none=True)
     expected_version = EXPECTED_VERSION
 
@@ -44,14 +48,40 @@ class ExtendDeadlineSchema(Schema):  # 延期
     expected_version = EXPECTED_VERSION
 
 
+def _escalation_rules() -> dict:
+    """What the domain checks per level (services/followups/domain/model.py), as one OpenAPI branch per case:
+    约谈 / 通报 / 问责 carry their 文号; 问责 names a measure of 《教育督导问责办法》 for its target."""
+    document = {"type": "string", "pattern": text.FILLED_TEXT_PATTERN}
+    plain = [level for level in EscalationLevel.LADDER if level not in EscalationLevel.NEEDS_DOCUMENT]
+    documented = [level for level in EscalationLevel.NEEDS_DOCUMENT if level != EscalationLevel.ACCOUNTABILITY]
+    branches = [
+        {"description": "催办 / 预警", "properties": {"level": {"enum": plain}}},
+        {"description": "约谈 / 通报: with the document number (文号)",
+         "properties": {"level": {"enum": documented}, "doc_number": document}, "required": ["doc_number"]},
+    ]
+    for target, measures in ACCOUNTABILITY_MEASURES.items():
+        branch = {"description": f"问责 of a {target}: with the document number and one of its measures",
+                  "properties": {"level": {"enum": [EscalationLevel.ACCOUNTABILITY]}, "target": {"enum": [target]},
+                                 "doc_number": document, "measure": {"type": "string", "enum": list(measures)}},
+                  "required": ["doc_number", "measure"]}
+        if target != EscalateSchema.DEFAULT_TARGET:  # the default target may be left out
+            branch["required"].append("target")
+        branches.append(branch)
+    return {"oneOf": branches}
+
+
 class EscalateSchema(Schema):  # 催办 / 预警 / 约谈 / 通报 / 问责
+    DEFAULT_TARGET = "unit"
     level = fields.String(required=True, validate=validate.OneOf(EscalationLevel.LADDER))
     reason = fields.String(required=True, validate=TEXT)
     doc_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     measure = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
         sorted({m for measures in ACCOUNTABILITY_MEASURES.values() for m in measures})))
-    target = fields.String(load_default="unit", validate=validate.OneOf(tuple(ACCOUNTABILITY_MEASURES)))
+    target = fields.String(load_default=DEFAULT_TARGET, validate=validate.OneOf(tuple(ACCOUNTABILITY_MEASURES)))
     expected_version = EXPECTED_VERSION
+
+
+EscalateSchema.OPENAPI_RULES = _escalation_rules()
 
 
 class CommendSchema(Schema):  # 表彰

@@ -4,7 +4,8 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.deadlines import DayKind
-from services.notices.domain.model import NOTICE_KINDS, NoticeStatus
+from shared.openapi import FILLED_TEXT
+from services.notices.domain.model import NOTICE_KINDS, PROMPT_LETTER, NoticeStatus
 
 UNIT = fields.String(validate=validate.Length(min=1, max=200))
 EXPECTED_VERSION = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
@@ -12,6 +13,10 @@ EXPECTED_VERSION = fields.Integer(load_default=None, allow_none=True, validate=v
 
 
 class ProblemInSchema(Schema):  # 问题清单中的一项
+    # the OpenAPI document says what _one_deadline checks: not a date and a number of days both
+    OPENAPI_RULES = {"not": {"required": ["deadline", "deadline_days"], "properties": {
+        "deadline": {"type": "string"}, "deadline_days": {"type": "integer"}}}}
+
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     requirement = fields.String(load_default="", validate=validate.Length(max=4000))
     responsible_unit = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -31,6 +36,15 @@ class ProblemInSchema(Schema):  # 问题清单中的一项
 
 
 class NoticeContentSchema(Schema):  # 督办通知
+    # What the domain checks (services/notices/domain/model.py): only a 工作提示函 may come without problems.
+    OPENAPI_RULES = {"oneOf": [
+        {"description": "a 工作提示函 (work prompt letter): the problem list may be empty",
+         "properties": {"kind": {"enum": [PROMPT_LETTER]}}},
+        {"description": "every other kind lists at least one problem",
+         "properties": {"kind": {"enum": [kind for kind in NOTICE_KINDS if kind != PROMPT_LETTER]},
+                        "problems": {"minItems": 1}}},
+    ]}
+
     kind = fields.String(required=True, validate=validate.OneOf(NOTICE_KINDS))
     title = fields.String(required=True, validate=validate.Length(min=1, max=500))
     doc_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
@@ -56,7 +70,7 @@ class IssueDraftSchema(Schema):
 
 
 class WithdrawSchema(Schema):  # 撤回
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=2000), FILLED_TEXT])
     expected_version = EXPECTED_VERSION
 
 

@@ -32,7 +32,7 @@ TASK_CATEGORIES = ("督政", "督学", "评估监测")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # the tasks service's own limit
 UNIT_SEPARATORS = re.compile(r"[,，、;；\n]+")
 TASK_FIELD = re.compile(r"^tasks-(\d{1,4})-(number|text|lead_unit|partner_units|due_date|category|targets|drop)$")
-MAX_ROWS = 1000
+MAX_ROWS = 300  # the tasks service's own limit (MAX_PLAN_TASKS): tasks in one plan
 FIELD_ZH = {"title": "标题", "issuer": "发文单位", "doc_number": "文号", "document_date": "成文日期", "year": "年度",
             "source_sha256": "原文指纹", "tasks": "任务", "number": "序号", "text": "任务内容", "lead_unit": "牵头单位",
             "partner_units": "配合单位", "due_date": "完成时限", "category": "类别", "targets": "量化目标", "_schema": "表单"}
@@ -68,7 +68,7 @@ class ImportFormSchema(Schema):  # 确认导入工作要点
     source_sha256 = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9a-f]{64}$", error="格式有误"))
     tasks = fields.List(fields.Nested(ImportTaskFormSchema), required=True,
                         error_messages={"required": "至少保留一项任务"},
-                        validate=validate.Length(min=1, max=MAX_ROWS, error="至少保留一项任务（最多 1000 项）"))
+                        validate=validate.Length(min=1, max=MAX_ROWS, error=f"至少保留一项任务（最多 {MAX_ROWS} 项）"))
 
 
 class PlanPageQuerySchema(Schema):

@@ -6,10 +6,11 @@ import logging
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from mongoengine.queryset.visitor import Q
 
-from shared.auth import Role
+from shared.auth import Role, read_scope, require_read_scope
 from shared.errors import DeadlineExceeded, InvalidInput, NotFound
-from shared.web import allow, command_context, create_service_app, current_context, paginate
+from shared.web import allow, command_context, create_service_app, current_actor, current_context, paginate
 from services.tasks.adapters.read_models import PlanView, TaskView
 from services.tasks.bootstrap import bootstrap
 from services.tasks.domain.commands import CancelTask, CompleteTask, ImportPlan, RecordPlan, RecordTaskProgress, TaskInput
@@ -35,8 +36,14 @@ from services.tasks.plan_import import (
     parse_plan,
 )
 
-plans = Blueprint("plans", __name__, url_prefix="/plans", description="工作要点 work plans")
-tasks = Blueprint("tasks", __name__, url_prefix="/tasks", description="督导任务 supervision tasks")
+# Who reads what: a work plan (工作要点) is a published document, read by every role (GET /plans, /plans/<id>);
+# its tasks are units' work, so a unit handler or a department liaison reads the tasks its unit leads or
+# partners in (协办), as it reads only its own unit's notices and cases; other roles read every task.
+plans = Blueprint("plans", __name__, url_prefix="/plans",
+                  description="工作要点 work plans: published documents, read by every role")
+tasks = Blueprint("tasks", __name__, url_prefix="/tasks",
+                  description="督导任务 supervision tasks: a unit handler or department liaison reads those its unit "
+                              "leads or partners in")
 log = logging.getLogger(__name__)
 
 
@@ -138,16 +145,26 @@ class Tasks(MethodView):
     @tasks.response(200, TaskSchema(many=True))
     @tasks.paginate()
     def get(self, query, pagination_parameters):
-        """List tasks, by plan, lead unit, status or category, each with its notice counts and completion rate."""
+        """List tasks, by plan, lead unit, status or category, each with its notice counts and completion rate.
+
+        A unit handler or department liaison gets the tasks its unit leads or partners in.
+        """
         found = TaskView.objects(**query)
+        scope = read_scope(current_actor())
+        if scope is not None:
+            # an $or, which FerretDB does not hand to its indexes: it reads the whole task list, a few hundred
+            # tasks a year (notices and cases, the lists that grow, are scoped by indexed equality instead)
+            found = found.filter(Q(lead_unit=scope) | Q(partner_units=scope))
         return paginate(found, pagination_parameters, "plan_id", "id")
 
 
 @tasks.route("/<task_id>", methods=["GET"])
 @tasks.response(200, TaskSchema)
 def get_task(task_id):
-    """One task with its progress records and counts."""
-    return _task_or_404(task_id)
+    """One task with its progress records and counts (403 for a unit that neither leads nor partners in it)."""
+    task = _task_or_404(task_id)
+    require_read_scope(current_actor(), task.lead_unit, *(task.partner_units or ()))
+    return task
 
 
 def _task_action(path: str, schema, make_command, doc: str):

@@ -4,7 +4,14 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from shared.openapi import FILLED_TEXT
 from services.tasks.domain.model import TASK_CATEGORIES, TaskStatus
+
+# The most tasks one plan records in one request. A real 工作要点 has up to 100–200 measures; each task is its
+# own stream and write, so a plan of 300 already takes tens of seconds on a loaded server.
+MAX_PLAN_TASKS = 300
+# Shorter pasted text is never a plan: the parser wants 10 Chinese characters or 40 visible ones (too_short).
+MIN_PREVIEW_CHARS = 10
 
 
 class TaskInSchema(Schema):  # 督导任务
@@ -23,7 +30,7 @@ class RecordPlanSchema(Schema):  # 工作要点
     year = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1990, max=2100))
     issuer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     doc_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    tasks = fields.List(fields.Nested(TaskInSchema), required=True, validate=validate.Length(min=1, max=1000))
+    tasks = fields.List(fields.Nested(TaskInSchema), required=True, validate=validate.Length(min=1, max=MAX_PLAN_TASKS))
 
 
 class TaskCountsSchema(Schema):
@@ -53,13 +60,13 @@ class TaskSchema(Schema):  # 督导任务
 
 
 class TaskProgressSchema(Schema):  # 任务进展
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    summary = fields.String(required=True, validate=[validate.Length(min=1, max=4000), FILLED_TEXT])
     percent = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100))
     expected_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
 class TaskOutcomeSchema(Schema):  # 完成情况 / 取消理由
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    summary = fields.String(required=True, validate=[validate.Length(min=1, max=4000), FILLED_TEXT])
     expected_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
@@ -84,11 +91,14 @@ class TaskQuerySchema(Schema):
 
 
 class PreviewTextSchema(Schema):  # 粘贴公文文本
-    text = fields.String(required=True, validate=validate.Length(min=1))
+    text = fields.String(required=True, validate=validate.Length(min=MIN_PREVIEW_CHARS), metadata={
+        "description": "the plan document's text (up to 5 MB); 422 when it is not a Chinese plan with numbered "
+                       "sections or measures (reason: too_short, not_chinese, binary, no_structure …)"})
 
 
 class PreviewFileSchema(Schema):  # 上传公文文件（.txt，UTF-8 或 GB18030）
-    file = Upload(required=True)
+    file = Upload(required=True, metadata={
+        "description": "a text file (UTF-8 or GB18030, up to 5 MB); 422 when it is binary or not a Chinese plan"})
 
 
 class DraftTaskSchema(Schema):

@@ -421,7 +421,7 @@ class TestImportForm:
     def test_every_task_dropped_is_refused(self, office, monkeypatch):
         monkeypatch.setattr(api_client, "http_call", Recorder())
         html = office.post("/plans/import", data=import_form(**{"tasks-0-drop": "1", "tasks-1-drop": "1"})).get_data(as_text=True)
-        assert flashes(html) == ["任务：至少保留一项任务（最多 1000 项）"]
+        assert flashes(html) == ["任务：至少保留一项任务（最多 300 项）"]
 
     def test_an_unreachable_service_is_a_flash_message_not_a_500(self, office):
         answer = office.post("/plans/import", data=import_form())  # the tasks URL points at a port nobody listens on

@@ -1,8 +1,11 @@
 """What each service's HTTP API promises, checked on the real apps (over in-memory stores, no servers):
 
 - every error body matches the ``Error`` schema its /openapi.json documents, and the operation documents the status;
-- every paginated list bounds ``page`` and ``page_size`` (422, never a number the database cannot hold);
-- no text field takes a control character but tab and line breaks (422 naming the field);
+- every paginated list bounds ``page`` and ``page_size`` (422, never a number the database cannot hold), and
+  documents ``X-Pagination`` as the JSON object it is;
+- no text field takes a control character but tab and line breaks (422 naming the field), and every text of a
+  request says so with its pattern; rules across fields (which notices need problems, which escalations a
+  document number) are in the schemas too;
 - every 405 carries the right ``Allow`` (a fixed path such as /plans/preview is not an item's path);
 - a database that does not answer is a 503 with ``Retry-After``, never a 500.
 """
@@ -13,9 +16,10 @@ import re
 import mongoengine.errors
 import pytest
 from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationMixin
 from pymongo.errors import AutoReconnect, ExecutionTimeout, NetworkTimeout, ServerSelectionTimeoutError
 
-from shared import mongo
+from shared import mongo, text
 from shared.auth import Role, issue_token
 from shared.config import Settings
 from shared.errors import (ConcurrencyConflict, IdempotencyConflict, IdempotencyKeyMismatch, IllegalTransition,
@@ -236,6 +240,23 @@ def test_every_list_refuses_pages_out_of_bounds_with_422_naming_the_parameter(se
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
+def test_x_pagination_is_documented_as_the_json_object_it_is(service):
+    spec = make_app(service).test_client().get("/openapi.json").get_json()
+    header = spec["components"]["headers"]["PAGINATION"]
+    assert "schema" not in header  # a header's own schema means the simple style: total,3,page,1
+    schema = header["content"]["application/json"]["schema"]
+    for path in LISTS[service]:
+        assert spec["paths"][path]["get"]["responses"]["200"]["headers"]["X-Pagination"] == {
+            "$ref": "#/components/headers/PAGINATION"}
+    # what flask-smorest sends where the total is known, and what a long filtered list sends instead
+    sent = [PaginationMixin._make_pagination_metadata(page, 10, total) for page, total in ((1, 0), (2, 35), (9, 35))]
+    for metadata in [*sent, {"page": 3, "page_size": 10, "has_more": True}]:
+        conforms(metadata, schema, spec, f"X-Pagination {metadata}")
+    properties = spec["components"]["schemas"]["PaginationMetadata"]["properties"]
+    assert properties["has_more"]["type"] == "boolean" and properties["page_size"]["type"] == "integer"
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
 def test_the_page_bound_is_documented(service):
     spec = make_app(service).test_client().get("/openapi.json").get_json()
     for path in LISTS[service]:
@@ -257,6 +278,88 @@ def test_a_control_character_in_any_text_field_is_refused_naming_the_field(chara
     if character != "\x00":  # NUL has its own older refusal ("body")
         assert body["details"]["field"] == "problems.1.description"
         assert "problems.1.description" in body["message_zh"] and f"U+{ord(character):04X}" in body["message"]
+
+
+def request_strings(spec: dict):
+    """(where, schema) of every string a request carries: parameters and bodies, through $refs and combinators."""
+    schemas = spec["components"]["schemas"]
+
+    def walk(schema: dict, where: str, seen: frozenset):
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            if name not in seen:
+                yield from walk(schemas[name], f"{where}→{name}", seen | {name})
+            return
+        if schema.get("type") == "string":
+            yield where, schema
+        for name, child in (schema.get("properties") or {}).items():
+            yield from walk(child, f"{where}.{name}", seen)
+        if isinstance(schema.get("items"), dict):
+            yield from walk(schema["items"], f"{where}[]", seen)
+        for key in ("allOf", "anyOf", "oneOf"):
+            for index, branch in enumerate(schema.get(key) or ()):
+                yield from walk(branch, f"{where}.{key}[{index}]", seen)
+
+    for path, operations in spec["paths"].items():
+        for parameter in operations.get("parameters", ()):
+            yield from walk(parameter["schema"], f"{path} {parameter['name']}", frozenset())
+        for method, operation in operations.items():
+            if method in ("get", "post"):
+                for parameter in operation.get("parameters", ()):
+                    yield from walk(parameter["schema"], f"{method} {path} {parameter['name']}", frozenset())
+                for media in (operation.get("requestBody") or {}).get("content", {}).values():
+                    yield from walk(media["schema"], f"{method} {path} body", frozenset())
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_every_text_of_a_request_is_documented_without_control_characters_and_no_response_is(service):
+    spec = make_app(service).test_client().get("/openapi.json").get_json()
+    strings = list(request_strings(spec))
+    assert len(strings) > 5
+    for where, schema in strings:
+        if "enum" not in schema and "format" not in schema:
+            assert schema.get("pattern") in (text.TEXT_PATTERN, text.FILLED_TEXT_PATTERN), where
+    requests = {where.split("→")[-1].split(".")[0] for where, _ in strings if "→" in where}
+    for name, schema in spec["components"]["schemas"].items():
+        if name not in requests:  # what the service answers may hold text stored before the check
+            assert not patterns(schema), name
+
+
+def patterns(value) -> list[str]:
+    if isinstance(value, dict):
+        return [*([value["pattern"]] if isinstance(value.get("pattern"), str) else []),
+                *(found for item in value.values() for found in patterns(item))]
+    if isinstance(value, list):
+        return [found for item in value for found in patterns(item)]
+    return []
+
+
+def body_validator(service: str, component: str):
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    spec = make_app(service).test_client().get("/openapi.json").get_json()
+    return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{component}", "components": spec["components"]})
+
+
+def test_only_a_work_prompt_letter_may_come_without_problems_in_the_document():
+    valid = body_validator("notices", "NoticeContent").is_valid
+    notice = {"kind": "督办函", "title": "关于校舍安全的督办函", "issuer_unit": UNIT, "target_units": ["巴州区教育局"],
+              "problems": [{"description": "危房未拆除", "responsible_unit": "巴州区教育局"}]}
+    assert valid(notice) and not valid({**notice, "problems": []})
+    assert valid({**notice, "kind": "工作提示函", "problems": []}) and valid({**notice, "kind": "工作提示函"})
+    both = {**notice, "problems": [{**notice["problems"][0], "deadline": "2026-12-31", "deadline_days": 30}]}
+    assert not valid(both) and valid({**notice, "problems": [{**notice["problems"][0], "deadline_days": 30}]})
+
+
+def test_an_escalation_is_documented_with_what_its_level_needs():
+    valid = body_validator("followups", "Escalate").is_valid
+    assert valid({"level": "reminder", "reason": "逾期未整改"})
+    assert not valid({"level": "interview", "reason": "逾期未整改"})
+    assert not valid({"level": "interview", "reason": "逾期未整改", "doc_number": "  "})
+    assert valid({"level": "circulation", "reason": "逾期未整改", "doc_number": "巴教督〔2026〕3号"})
+    accountability = {"level": "accountability", "reason": "逾期未整改", "doc_number": "巴教督〔2026〕4号"}
+    assert not valid(accountability) and valid({**accountability, "measure": "公开批评"})
+    assert not valid({**accountability, "measure": "处分"}) and valid({**accountability, "measure": "处分", "target": "person"})
+    assert not valid({"level": "reminder", "reason": " \n"})
 
 
 def test_tabs_and_line_breaks_are_text():

@@ -1,7 +1,9 @@
-"""Text the APIs refuse and spreadsheets cannot hold (shared/text.py); a database that does not answer (shared/mongo.py)."""
+"""Text the APIs refuse (and the patterns saying so in their OpenAPI documents) and spreadsheets cannot hold
+(shared/text.py); a database that does not answer (shared/mongo.py)."""
 from __future__ import annotations
 
 import io
+import re
 import socket
 import time
 
@@ -37,6 +39,49 @@ class TestControlCharacters:
     def test_keys_count_too_and_other_values_are_ignored(self):
         assert text.find_control_character({"a\x01": 1}) == (("a\x01",), "\x01")
         assert text.find_control_character({"n": 1, "b": True, "x": None, "l": [1.5]}) is None
+
+
+# Every code point but the surrogates (no JSON string carries one to a text field: shared/web.py refuses them).
+EVERY_CHARACTER = [chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF]
+
+
+def held_by_pattern(pattern: str) -> "re.Pattern":
+    return re.compile(pattern, re.DOTALL)
+
+
+class TestTextPatterns:
+    """The JSON Schema patterns of the OpenAPI documents say what the web layer and the domain take."""
+
+    def test_text_pattern_takes_exactly_the_characters_no_control_check_refuses(self):
+        held = held_by_pattern(text.TEXT_PATTERN)
+        assert [c for c in EVERY_CHARACTER if (held.fullmatch(c) is None) != bool(text.control_character(c))] == []
+        assert held.fullmatch("关于校舍安全隐患整改的督办通知\t\r\n（巴教督〔2026〕1号）") and held.fullmatch("")
+        assert not held.fullmatch("危房\x07未拆除") and not held.fullmatch("\x85")
+
+    def test_filled_text_pattern_takes_what_is_neither_blank_nor_holding_a_control_character(self):
+        held = held_by_pattern(text.FILLED_TEXT_PATTERN)
+        blanks = [c for c in EVERY_CHARACTER if not c.strip() and not text.control_character(c)]
+        assert not any(held.fullmatch(c) for c in blanks) and not held.fullmatch("".join(blanks))
+        one = [c for c in EVERY_CHARACTER if (held.fullmatch(c) is None) != (not c.strip() or bool(text.control_character(c)))]
+        assert one == []
+        assert held.fullmatch(" \u3000\t整改\n") and held.fullmatch("x") and not held.fullmatch("\u3000 \n")
+        assert not held.fullmatch(" 整改\x07") and not held.fullmatch("")
+
+    @pytest.mark.parametrize("name", ["TEXT_PATTERN", "FILLED_TEXT_PATTERN"])
+    def test_schemathesis_validates_with_the_same_characters(self, name):
+        jsonschema_rs = pytest.importorskip("jsonschema_rs")
+        pattern = getattr(text, name)
+        python = held_by_pattern(pattern)
+        schema = {"type": "string", "pattern": pattern}
+        for options in ({}, {"pattern_options": jsonschema_rs.FancyRegexOptions()}):
+            validator = jsonschema_rs.validator_for(schema, **options)
+            samples = [*EVERY_CHARACTER[:0x3100], "\ufeff", "\U0001F600", " 整改 ", " \u3000\n", "整改\x9f", "a\n"]
+            assert [s for s in samples if validator.is_valid(s) != bool(python.fullmatch(s))] == []
+
+    def test_the_patterns_use_only_escapes_every_regex_dialect_reads_alike(self):
+        for pattern in (text.TEXT_PATTERN, text.FILLED_TEXT_PATTERN):
+            assert pattern.isascii() and pattern.startswith("^") and pattern.endswith("$")
+            assert set(re.findall(r"\\(.)", pattern)) <= {"x", "u", "t", "n", "r"}  # no \s, \d, \w …
 
 
 class TestSpreadsheetText:
