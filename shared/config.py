@@ -16,14 +16,15 @@ class Settings:
 
     mongo_url: str = field(default_factory=lambda: _env("MONGO_URL", "mongodb://127.0.0.1:27017/"))
     # How long a MongoDB client looks for a reachable server, waits to open a connection, and waits for one
-    # answer (shared/mongo.py). A web process waits at most mongo_socket_timeout_ms per round trip (a read is
-    # retried once, so about twice that in all), so a request to a server that stopped answering ends in a 503
-    # within about 10 s instead of hanging; workers and the CLI, whose single round trips may be long (a
-    # rebuild's batches, bulk writes), wait mongo_batch_socket_timeout_ms.
+    # answer (shared/mongo.py). A web process gives each database operation mongo_operation_timeout_ms in all,
+    # so a request to a server that stopped answering ends in a 503 within about 10 s instead of hanging;
+    # workers and the CLI, whose cursors may run long (a rebuild), bound each round trip by
+    # mongo_batch_socket_timeout_ms.
     mongo_server_selection_timeout_ms: int = field(
         default_factory=lambda: int(_env("DUBAN_MONGO_SERVER_SELECTION_TIMEOUT_MS", "5000")))
     mongo_connect_timeout_ms: int = field(default_factory=lambda: int(_env("DUBAN_MONGO_CONNECT_TIMEOUT_MS", "5000")))
-    mongo_socket_timeout_ms: int = field(default_factory=lambda: int(_env("DUBAN_MONGO_SOCKET_TIMEOUT_MS", "5000")))
+    mongo_operation_timeout_ms: int = field(
+        default_factory=lambda: int(_env("DUBAN_MONGO_OPERATION_TIMEOUT_MS", "8000")))
     mongo_batch_socket_timeout_ms: int = field(
         default_factory=lambda: int(_env("DUBAN_MONGO_BATCH_SOCKET_TIMEOUT_MS", "120000")))
     kafka_bootstrap: str = field(default_factory=lambda: _env("KAFKA_BOOTSTRAP", "127.0.0.1:9092"))

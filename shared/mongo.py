@@ -1,14 +1,15 @@
 """MongoDB connections: one mongoengine alias per service, each on the service's own database.
 
-Every client is bounded: it looks for a reachable server for ``mongo_server_selection_timeout_ms``, opens a
-connection within ``mongo_connect_timeout_ms`` and waits for each answer at most the socket timeout. A server
-that stops answering (paused, overloaded, cut off) therefore surfaces as an error that ``database_unavailable``
-recognises, which the web layer answers with 503 and ``Retry-After`` (shared/web.py), never as a hang.
-The socket timeout bounds one round trip, not an operation: a long cursor (a rebuild reading every event)
-makes many round trips and is not cut short by it. Web processes use the short ``mongo_socket_timeout_ms``
-(``serve_requests``); workers, the CLI and tests the longer ``mongo_batch_socket_timeout_ms``. pymongo retries
-a read once after a network error (a timeout included), so a web request waits about twice the socket timeout
-before its 503: 5 s by default, about 10 s in all.
+Every client is bounded: it looks for a reachable server for ``mongo_server_selection_timeout_ms`` and opens a
+connection within ``mongo_connect_timeout_ms``. A server that stops answering (paused, overloaded, cut off)
+therefore surfaces as an error that ``database_unavailable`` recognises, which the web layer answers with 503
+and ``Retry-After`` (shared/web.py), never as a hang.
+
+Web processes (``serve_requests``) give each operation one budget, ``mongo_operation_timeout_ms`` (pymongo's
+``timeoutMS``: server selection, connection checkout, round trips and a retried read all inside it), so a
+request gets its 503 within about that long (8 s): bounding only the round trip let the steps add up (20 s seen).
+Workers, the CLI and tests bound each round trip by ``mongo_batch_socket_timeout_ms`` instead: a rebuild's
+cursor makes many round trips and must not be cut short as a whole.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ _serving_requests = False
 
 
 def serve_requests() -> None:
-    """This process answers people (a web app): bound each round trip by ``mongo_socket_timeout_ms``.
+    """This process answers people (a web app): bound each operation by ``mongo_operation_timeout_ms``.
 
     Called by the web app factory before it connects; connections made earlier are remade on their next
     ``connect_service_database``.
@@ -36,10 +37,10 @@ def serve_requests() -> None:
 
 def client_options(settings: Settings) -> dict:
     """The MongoClient timeouts of this process (see the module docstring)."""
-    socket_timeout = settings.mongo_socket_timeout_ms if _serving_requests else settings.mongo_batch_socket_timeout_ms
+    bounds = ({"timeoutMS": settings.mongo_operation_timeout_ms} if _serving_requests
+              else {"socketTimeoutMS": settings.mongo_batch_socket_timeout_ms})
     return {"serverSelectionTimeoutMS": settings.mongo_server_selection_timeout_ms,
-            "connectTimeoutMS": settings.mongo_connect_timeout_ms,
-            "socketTimeoutMS": socket_timeout}
+            "connectTimeoutMS": settings.mongo_connect_timeout_ms, **bounds}
 
 
 def connect_service_database(settings: Settings, service: str) -> Database:

@@ -335,7 +335,8 @@ def _install_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception):
         if mongo.database_unavailable(error):
             # Not a bug: the database did not answer in time (shared/mongo.py bounds the wait). Come back later.
-            log.warning("the database is not answering: %s: %s", type(error).__name__, error)
+            log.warning("the database is not answering: %s %s: %s: %s", request.method, request.path,
+                        type(error).__name__, error)
             unavailable = ServiceUnavailable(DATABASE_UNAVAILABLE_EN, DATABASE_UNAVAILABLE_ZH)
             body = {**unavailable.to_body(), "correlation_id": g.get("correlation_id")}
             return jsonify(body), unavailable.status, unavailable.headers

@@ -138,16 +138,17 @@ class TestClientTimeouts:
         batch = mongo.client_options(settings)
         monkeypatch.setattr(mongo, "_serving_requests", True)
         web = mongo.client_options(settings)
-        assert web == {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000, "socketTimeoutMS": 5000}
-        assert batch["socketTimeoutMS"] == 120000 and batch["serverSelectionTimeoutMS"] == 5000
+        # a web request: one budget per operation; a worker's cursor: a bound per round trip
+        assert web == {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000, "timeoutMS": 8000}
+        assert batch == {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000, "socketTimeoutMS": 120000}
 
     def test_the_timeouts_are_settings_read_from_the_environment(self, monkeypatch):
-        monkeypatch.setenv("DUBAN_MONGO_SOCKET_TIMEOUT_MS", "7000")
+        monkeypatch.setenv("DUBAN_MONGO_OPERATION_TIMEOUT_MS", "7000")
         monkeypatch.setenv("DUBAN_MONGO_BATCH_SOCKET_TIMEOUT_MS", "600000")
         monkeypatch.setenv("DUBAN_MONGO_SERVER_SELECTION_TIMEOUT_MS", "3000")
         monkeypatch.setenv("DUBAN_MONGO_CONNECT_TIMEOUT_MS", "2000")
         settings = Settings()
-        assert (settings.mongo_socket_timeout_ms, settings.mongo_batch_socket_timeout_ms,
+        assert (settings.mongo_operation_timeout_ms, settings.mongo_batch_socket_timeout_ms,
                 settings.mongo_server_selection_timeout_ms, settings.mongo_connect_timeout_ms) == (7000, 600000, 3000, 2000)
 
     def test_every_connection_gets_the_timeouts(self, monkeypatch):
@@ -157,7 +158,7 @@ class TestClientTimeouts:
         monkeypatch.setattr(mongo, "_connected", {})
         monkeypatch.setattr(mongo, "_serving_requests", True)
         mongo.connect_service_database(Settings(mongo_url="mongodb://127.0.0.1:1/", db_prefix="t"), "probe")
-        assert seen["socketTimeoutMS"] == 5000 and seen["serverSelectionTimeoutMS"] == 5000
+        assert seen["timeoutMS"] == 8000 and seen["serverSelectionTimeoutMS"] == 5000
         assert seen["connectTimeoutMS"] == 5000
 
     def test_a_server_that_accepts_connections_but_never_answers_fails_in_bounded_time(self, monkeypatch):
@@ -168,7 +169,7 @@ class TestClientTimeouts:
             port = silent.getsockname()[1]
             settings = Settings(mongo_url=f"mongodb://127.0.0.1:{port}/", db_prefix="silent",
                                 mongo_server_selection_timeout_ms=800, mongo_connect_timeout_ms=500,
-                                mongo_socket_timeout_ms=1000)
+                                mongo_operation_timeout_ms=1000)
             monkeypatch.setattr(mongo, "_serving_requests", True)
             monkeypatch.setattr(mongo, "_connected", {})
             try:
