@@ -8,11 +8,12 @@
   the row a page starts at stays a small number (a page of 10^20 used to reach the database and fail there);
   ``X-Pagination`` documented as the JSON it is (``PaginationMetadataSchema``: flask-smorest's fields, or
   ``page``, ``page_size`` and ``has_more`` for a long filtered list, see shared.web.page_newest_first).
-- ``RequestTextPlugin``: what the web layer refuses in every request (shared/web.py, shared/text.py) said in the
-  document: each text of a request (a body's strings, query and path parameters) gets ``text.TEXT_PATTERN``,
-  so no control character but tab and line breaks is schema-valid; ``FILLED_TEXT`` marks text that must not be
-  blank. A schema's rules across its fields (e.g. which notice kinds may come without problems) are its
-  ``OPENAPI_RULES``, JSON Schema keywords added to its component.
+- ``RequestPlugin``: what the services refuse in a request, said in the document: each text of a request (a
+  body's strings, query and path parameters) gets ``text.TEXT_PATTERN``, so no control character but tab and
+  line breaks is schema-valid (shared/web.py refuses them); ``FILLED_TEXT`` marks text that must not be blank.
+  A schema's rules across its fields (e.g. which notice kinds may come without problems) are its
+  ``OPENAPI_RULES``, JSON Schema keywords added to its component. A JSON body that requires nothing may be
+  left out. JSON bodies take JSON types as they are (``JsonBoolean``, ``fields.Integer(strict=True)``).
 """
 from __future__ import annotations
 
@@ -78,6 +79,17 @@ FILLED_TEXT = ma.validate.Regexp(text.FILLED_TEXT_PATTERN,
                                  error="must contain text, not only spaces or line breaks / 不能为空白")
 
 
+class JsonBoolean(ma.fields.Boolean):
+    """A boolean of a JSON body: ``true`` or ``false`` only, as documented (marshmallow's Boolean also takes 1,
+    "yes", "on" … — right for a query string or a form, not for JSON). Integers in JSON bodies are
+    ``fields.Integer(strict=True)`` likewise (2.5 is no integer; marshmallow would make it 2)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class ErrorResponsesPlugin(BasePlugin):
     """An apispec plugin adding the error answers every operation of a duban service really has."""
 
@@ -106,13 +118,15 @@ class ErrorResponsesPlugin(BasePlugin):
             _document_page_bound(operation)
 
 
-class RequestTextPlugin(BasePlugin):
-    """Every text a request carries, as the web layer takes it: no control character but tab and line breaks.
+class RequestPlugin(BasePlugin):
+    """What a request may hold, as the services take it.
 
-    Adds ``text.TEXT_PATTERN`` to each string schema of a request (body, query, path) that has no format, enum
-    or pattern of its own, following ``$ref``s into the components; response schemas are left alone (stored
-    text may predate the check). Also adds a schema's ``OPENAPI_RULES`` (JSON Schema keywords for what its
-    fields cannot say one by one) to its component.
+    - Every text: no control character but tab and line breaks. Adds ``text.TEXT_PATTERN`` to each string schema
+      of a request (body, query, path) that has no format, enum or pattern of its own, following ``$ref``s into
+      the components; response schemas are left alone (stored text may predate the check).
+    - A schema's ``OPENAPI_RULES`` (JSON Schema keywords for what its fields cannot say one by one) are added to
+      its component.
+    - A JSON body whose schema requires nothing is optional: a request without one is read as ``{}``.
     """
 
     def init_spec(self, spec):
@@ -133,9 +147,28 @@ class RequestTextPlugin(BasePlugin):
                 continue
             for parameter in operation.get("parameters", ()):
                 self._parameter(parameter)
-            for media in (operation.get("requestBody") or {}).get("content", {}).values():
+            body = operation.get("requestBody") or {}
+            for media in body.get("content", {}).values():
                 if isinstance(media, dict) and isinstance(media.get("schema"), dict):
                     self._schema(media["schema"], set())
+            if body and self._requires_nothing(body):
+                body["required"] = False
+
+    def _requires_nothing(self, body: dict) -> bool:
+        content = body.get("content") or {}
+        if list(content) != ["application/json"]:
+            return False
+        schema = self._resolved(content["application/json"].get("schema"))
+        return (isinstance(schema, dict) and schema.get("type") == "object" and not schema.get("required")
+                and not {"allOf", "anyOf", "oneOf"} & schema.keys())
+
+    def _resolved(self, schema):
+        reference = schema.get("$ref") if isinstance(schema, dict) else None
+        if isinstance(reference, str) and reference.startswith("#/components/schemas/"):
+            name = reference.rsplit("/", 1)[-1]
+            components = self.spec.components
+            return components.schemas.get(name, components.schemas_lazy.get(name))
+        return schema
 
     def _parameter(self, parameter) -> None:
         if isinstance(parameter, dict) and isinstance(parameter.get("schema"), dict):
@@ -143,10 +176,9 @@ class RequestTextPlugin(BasePlugin):
 
     def _schema(self, schema: dict, seen: set[str]) -> None:
         reference = schema.get("$ref")
-        if isinstance(reference, str) and reference.startswith("#/components/schemas/"):
+        if isinstance(reference, str):
             name = reference.rsplit("/", 1)[-1]
-            components = self.spec.components
-            target = components.schemas.get(name, components.schemas_lazy.get(name))
+            target = self._resolved(schema)
             if name not in seen and isinstance(target, dict):
                 seen.add(name)
                 self._schema(target, seen)
@@ -212,7 +244,7 @@ class DubanApi(Api):
     def __init__(self, app=None, *, spec_kwargs=None, **options):
         spec_kwargs = dict(spec_kwargs or {})
         spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), ErrorResponsesPlugin(),
-                                        RequestTextPlugin()]
+                                        RequestPlugin()]
         super().__init__(app, spec_kwargs=spec_kwargs, **options)
 
     def register_blueprint(self, blp, *, parameters=None, **options):

@@ -10,10 +10,12 @@ readable by another unit's handler, …) in all its phases: the schema's example
 each constraint broken), fuzzing, and stateful sequences along the links schemathesis infers from the schema
 and the responses (create → read and act on what was created).
 
-Every check runs on every operation, with two documented exceptions (``OPERATIONS``): a plan preview may refuse
-schema-valid input with 422 (what makes text a plan is no JSON Schema), and a work plan, a published document,
-is read by every unit (no object-level authorization to check). Everything else the services refuse is in their
-schemas (shared/openapi.py: control characters, blank text, rules across fields).
+Every check runs on every operation, but where the documented behaviour is one no OpenAPI 3.0 document can state
+(``EXCEPTIONS``, each with its reason): a plan preview, issuing a notice and extending a deadline may refuse a
+schema-valid request with 422 (what makes text a plan, dates against today and the official calendar), and a
+work plan, a published document, is read by every unit (no object-level authorization to check). Everything
+else the services refuse is in their schemas (shared/openapi.py: control characters, blank text, JSON types,
+rules across fields).
 
 Bounded and seeded: a fixed seed, ten examples per operation and phase, and a time budget of 120 s for each of
 the six runs, which run side by side (the file takes about three minutes with the services' start).
@@ -148,8 +150,9 @@ class FuzzRun:
         return f"{self.counts()}\n\n{printed}"
 
 
-def write_identities(running: RunningServices, role: str, workdir: Path) -> Path:
-    """Who schemathesis is, as a Web Fuzzing Commons auth file and the config naming it; returns the config.
+def write_identities(running: RunningServices, service: str, role: str, workdir: Path) -> Path:
+    """Who schemathesis is, as a Web Fuzzing Commons auth file and the config naming it (with the service's
+    ``EXCEPTIONS``); returns the config.
 
     A unit handler's run is pinned to its own unit's handler, with the next district's handler as a peer:
     schemathesis replays what the one reads as the other (object_level_authorization) and expects a refusal.
@@ -165,35 +168,73 @@ def write_identities(running: RunningServices, role: str, workdir: Path) -> Path
     peers = f"\npeers = {json.dumps(list(people))}" if len(people) > 1 else ""
     # no crash cache: a run replays nothing a former run found (each starts from its seed alone)
     config.write_text(f'[cache]\nenabled = false\n\n[auth.wfc]\npath = "{workdir / "auth.json"}"\nuser = "{role}"{peers}\n'
-                      f'{OPERATIONS}', encoding="utf-8")
+                      f'{operations_config(service)}', encoding="utf-8")
     return config
 
 
-# Per operation, where the documented behaviour is one a check cannot know from an OpenAPI 3.0 document:
-POSITIVE_OR_SEMANTIC_422 = '["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]'  # the default + 422
-OPERATIONS = f"""
-# A plan preview parses a document: schema-valid text or a file that is not a Chinese work plan (too little
-# text, not Chinese, binary, no numbered sections or measures) is a 422 naming the reason. What makes a
-# document a plan is no JSON Schema: valid requests may be refused with 422 here (and only here, 422).
-[[operations]]
-include-path = "/plans/preview"
-include-method = "POST"
-checks.positive_data_acceptance.expected-statuses = {POSITIVE_OR_SEMANTIC_422}
+# Per operation, where the documented behaviour is one no OpenAPI 3.0 document can state, so a check would take it
+# for a bug; each service's run gets only its own operations' entries (an entry naming no operation of the
+# schema applies to every operation: schemathesis 4.32 treats a filter that matches nothing as no filter).
+SEMANTIC_422 = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]  # the default + 422
 
-[[operations]]
-include-path = "/plans/preview/upload"
-include-method = "POST"
-checks.positive_data_acceptance.expected-statuses = {POSITIVE_OR_SEMANTIC_422}
 
-# A work plan (工作要点) is a published document that every role reads, unit handlers of every district too
-# (services/tasks/entrypoints/api.py): one unit's handler reading it is no object of that unit. (The check
-# takes a plan for the owner's when the peer's replay of the owner's page of GET /plans, shifted meanwhile by
-# the office's run creating plans, no longer shows it.) Tasks are scoped to their units and stay checked.
-[[operations]]
-include-path = "/plans/{{plan_id}}"
-include-method = "GET"
-checks.object_level_authorization.enabled = false
-"""
+@dataclass(frozen=True)
+class KnownBehaviour:
+    method: str
+    path: str
+    why: str
+    positive_may_be_422: bool = False  # a schema-valid request may be refused for what it means
+    read_by_every_unit: bool = False  # no object of one unit: object_level_authorization does not apply
+
+    def toml(self) -> str:
+        lines = [f"# {self.why}", "[[operations]]", f'include-path = "{self.path}"', f'include-method = "{self.method}"']
+        if self.positive_may_be_422:
+            lines.append(f"checks.positive_data_acceptance.expected-statuses = {json.dumps(SEMANTIC_422)}")
+        if self.read_by_every_unit:
+            lines.append("checks.object_level_authorization.enabled = false")
+        return "\n".join(lines) + "\n"
+
+
+_DATES = ("dates are checked against today and the official working-day calendar (issued_on not in the future, "
+          "the sign-for deadline and each problem's deadline not before the issue date, working days only within "
+          "the years the calendar knows): a 422 naming the field")
+EXCEPTIONS = {
+    "tasks": [
+        KnownBehaviour(
+            "POST", "/plans/preview", "a preview parses a document: text that is no Chinese work plan (too little "
+            "text, not Chinese, binary, no numbered sections or measures) is a 422 naming the reason; what makes a "
+            "document a plan is no JSON Schema", positive_may_be_422=True),
+        KnownBehaviour("POST", "/plans/preview/upload", "the same for an uploaded file", positive_may_be_422=True),
+        KnownBehaviour(
+            "GET", "/plans/{plan_id}", "a work plan (工作要点) is a published document every role reads, unit handlers "
+            "of every district too, so no object of one unit (the check takes it for the owner's when the office's "
+            "run, creating plans meanwhile, shifts the page of GET /plans it was listed on); tasks are scoped to "
+            "their units and stay checked", read_by_every_unit=True),
+    ],
+    "notices": [
+        # POST /notices/drafts takes the same body without these checks, and stays fully checked
+        KnownBehaviour("POST", "/notices", f"issuing a notice: {_DATES}", positive_may_be_422=True),
+        KnownBehaviour("POST", "/notices/{notice_id}/issue", f"issuing a saved draft: its {_DATES}",
+                       positive_may_be_422=True),
+    ],
+    "followups": [
+        KnownBehaviour("POST", "/cases/{case_id}/extension", "a new deadline must not be past and must be after the "
+                       "current one: a 422 naming new_deadline", positive_may_be_422=True),
+    ],
+}
+
+
+def operations_config(service: str) -> str:
+    return "".join(f"\n{exception.toml()}" for exception in EXCEPTIONS.get(service, ()))
+
+
+def assert_exceptions_name_operations(running: RunningServices, services) -> None:
+    """Each exception names an operation of its service's document (one naming none would apply to all)."""
+    for service in services:
+        paths = requests.get(f"{running.urls[service]}/openapi.json", timeout=10).json()["paths"]
+        for exception in EXCEPTIONS.get(service, ()):
+            assert exception.method.lower() in paths.get(exception.path, {}), \
+                f"{service}: no {exception.method} {exception.path} in its OpenAPI document"
 
 
 def schemathesis_argv(url: str, config: Path, report: Path, examples: int = EXAMPLES, seed: int = SEED,
@@ -212,7 +253,7 @@ def schemathesis_argv(url: str, config: Path, report: Path, examples: int = EXAM
 def run_schemathesis(running: RunningServices, service: str, role: str, workdir: Path, **options) -> FuzzRun:
     workdir.mkdir(parents=True, exist_ok=True)
     report = workdir / "report.json"
-    argv = schemathesis_argv(running.urls[service], write_identities(running, role, workdir), report, **options)
+    argv = schemathesis_argv(running.urls[service], write_identities(running, service, role, workdir), report, **options)
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
     started = time.monotonic()
     # its own process group, so that a run stopped at RUN_TIMEOUT leaves nothing behind
@@ -234,6 +275,7 @@ def run_schemathesis(running: RunningServices, service: str, role: str, workdir:
 def run_all(running: RunningServices, pairs, workdir: Path, parallel: int = PARALLEL, **options) -> dict:
     """Every (service, role) run, ``parallel`` at a time; {(service, role): FuzzRun}."""
     wait_for_schemas(running, {service for service, _ in pairs})
+    assert_exceptions_name_operations(running, {service for service, _ in pairs})
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         futures = {pair: pool.submit(run_schemathesis, running, *pair, workdir / f"{pair[0]}-{pair[1]}", **options)
                    for pair in pairs}

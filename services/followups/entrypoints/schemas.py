@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from shared.deadlines import Light
 from shared import text
-from shared.openapi import FILLED_TEXT
+from shared.openapi import FILLED_TEXT, JsonBoolean
 from services.followups.domain.model import ACCOUNTABILITY_MEASURES, CaseStatus, EscalationLevel
 
 # what a step records must say something: the domain refuses blank text (shared.errors.require_text)
@@ -14,7 +14,7 @@ TEXT = [TEXT_LENGTH, FILLED_TEXT]
 SHORT = [validate.Length(min=1, max=200), FILLED_TEXT]
 EVIDENCE = fields.List(fields.String(validate=TEXT_LENGTH), load_default=list, validate=validate.Length(max=50),
                        metadata={"description": "descriptions of the evidence (佐证材料)"})
-EXPECTED_VERSION = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
+EXPECTED_VERSION = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1),
                                   metadata={"description": "the case version the caller saw; 409 if it changed since"})
 
 
@@ -32,7 +32,7 @@ class ReportSchema(Schema):  # 整改进展 / 整改报告
 
 
 class ReinspectSchema(Schema):  # 复查
-    passed = fields.Boolean(required=True)
+    passed = JsonBoolean(required=True)
     findings = fields.String(required=True, validate=TEXT)
     expected_version = EXPECTED_VERSION
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.deadlines import DayKind
-from shared.openapi import FILLED_TEXT
+from shared.openapi import FILLED_TEXT, JsonBoolean
 from services.notices.domain.model import NOTICE_KINDS, PROMPT_LETTER, NoticeStatus
 
 UNIT = fields.String(validate=validate.Length(min=1, max=200))
-EXPECTED_VERSION = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
+EXPECTED_VERSION = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1),
                                   metadata={"description": "the notice version the caller saw; 409 if it changed since"})
 
 
@@ -24,7 +24,7 @@ class ProblemInSchema(Schema):  # 问题清单中的一项
     area = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
                          metadata={"description": "领域, e.g. 校园安全"})
     deadline = fields.Date(load_default=None, allow_none=True, metadata={"description": "整改时限 as a date"})
-    deadline_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=3650),
+    deadline_days = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1, max=3650),
                                    metadata={"description": "整改时限 as days from the issue date"})
     deadline_kind = fields.String(load_default=DayKind.CALENDAR, validate=validate.OneOf((DayKind.CALENDAR, DayKind.WORKING)),
                                   metadata={"description": "calendar (自然日) or working (工作日) days"})
@@ -54,7 +54,7 @@ class NoticeContentSchema(Schema):  # 督办通知
     problems = fields.List(fields.Nested(ProblemInSchema), required=True, validate=validate.Length(max=500),
                            metadata={"description": "问题清单; may be empty only for a 工作提示函"})
     related_task_ids = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
-    listed = fields.Boolean(load_default=False, metadata={"description": "挂牌督办"})
+    listed = JsonBoolean(load_default=False, metadata={"description": "挂牌督办"})
     sign_for_deadline = fields.Date(load_default=None, allow_none=True,
                                     metadata={"description": "签收时限; default from the office's policy"})
     issued_on = fields.Date(load_default=None, allow_none=True,

@@ -27,7 +27,7 @@ class TaskInSchema(Schema):  # 督导任务
 
 class RecordPlanSchema(Schema):  # 工作要点
     title = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    year = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1990, max=2100))
+    year = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1990, max=2100))
     issuer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     doc_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     tasks = fields.List(fields.Nested(TaskInSchema), required=True, validate=validate.Length(min=1, max=MAX_PLAN_TASKS))
@@ -61,13 +61,13 @@ class TaskSchema(Schema):  # 督导任务
 
 class TaskProgressSchema(Schema):  # 任务进展
     summary = fields.String(required=True, validate=[validate.Length(min=1, max=4000), FILLED_TEXT])
-    percent = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100))
-    expected_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    percent = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0, max=100))
+    expected_version = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
 class TaskOutcomeSchema(Schema):  # 完成情况 / 取消理由
     summary = fields.String(required=True, validate=[validate.Length(min=1, max=4000), FILLED_TEXT])
-    expected_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    expected_version = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
 class PlanSchema(Schema):
@@ -91,7 +91,8 @@ class TaskQuerySchema(Schema):
 
 
 class PreviewTextSchema(Schema):  # 粘贴公文文本
-    text = fields.String(required=True, validate=validate.Length(min=MIN_PREVIEW_CHARS), metadata={
+    text = fields.String(required=True, validate=validate.Length(min=MIN_PREVIEW_CHARS, error=(
+        "文档内容过少，不是工作要点 / the document has too little text to be a work plan")), metadata={
         "description": "the plan document's text (up to 5 MB); 422 when it is not a Chinese plan with numbered "
                        "sections or measures (reason: too_short, not_chinese, binary, no_structure …)"})
 

@@ -362,6 +362,38 @@ def test_an_escalation_is_documented_with_what_its_level_needs():
     assert not valid({"level": "reminder", "reason": " \n"})
 
 
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_a_json_body_is_optional_exactly_where_its_schema_requires_nothing(service):
+    spec = make_app(service).test_client().get("/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    bodies = [(f"{method} {path}", operation["requestBody"]) for path, operations in spec["paths"].items()
+              for method, operation in operations.items() if isinstance(operation, dict) and "requestBody" in operation]
+    for where, body in bodies:
+        reference = next(iter(body["content"].values()))["schema"]["$ref"]
+        requires = bool(schemas[reference.rsplit("/", 1)[-1]].get("required"))
+        assert body["required"] is requires, where
+
+
+@pytest.mark.parametrize("body", [{"summary": "进展", "percent": 2.5}, {"summary": "进展", "percent": "50"},
+                                  {"summary": "进展", "percent": True}, {"summary": "进展", "expected_version": 1.0}])
+def test_a_json_body_takes_integers_as_integers(body):
+    answer = make_app("tasks").test_client().post("/tasks/t-1/progress", json=body, headers=token())
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", [1, 0, "true", "yes", "on", None])
+def test_a_json_body_takes_booleans_as_booleans(value):
+    answer = make_app("followups").test_client().post(
+        "/cases/c-1/reinspection", json={"passed": value, "findings": "整改到位"}, headers=token(Role.INSPECTOR))
+    assert answer.status_code == 422 and "passed" in answer.get_json()["errors"]["json"], answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("blank", [" ", "\u3000\n", "\t \r\n\xa0"])
+def test_text_that_must_say_something_is_refused_blank_by_the_schema(blank):
+    answer = make_app("tasks").test_client().post("/tasks/t-1/completion", json={"summary": blank}, headers=token())
+    assert answer.status_code == 422 and "summary" in answer.get_json()["errors"]["json"]
+
+
 def test_tabs_and_line_breaks_are_text():
     client = make_app("tasks").test_client()
     text = "巴中市教育督导委员会办公室\r\n关于印发《2026年全市教育督导工作要点》的通知\n一、\t开展校舍安全专项督导\n"
