@@ -428,7 +428,10 @@ def temporary_stack(prefix: str = "duban-", durable: bool = False):
         yield stack
     finally:
         stack.stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
+        if os.environ.get("DUBAN_KEEP_RUN_DIR"):  # logs of a failed run, for a post-mortem
+            print(f"[duban] kept {run_dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _signal_group(pid: int, signum: int) -> None:

@@ -48,7 +48,10 @@ def verify(service: str, stream: str | None) -> None:
 @main.command()
 @click.argument("service", type=click.Choice(SERVICE_NAMES + ("portal",)))
 def rebuild(service: str) -> None:
-    """Rebuild a service's read models from its event store (the portal's: from the three topics)."""
+    """Rebuild a service's read models from its event store (the portal's: from the three topics).
+
+    Stop the service's web and worker first: the rebuild empties the read models and their row counts, which
+    running processes would go on writing to."""
     if service == "portal":
         from services.portal.adapters.feed import rebuild_from_topics
 

@@ -8,7 +8,9 @@ per day (the list's own equality filters ride along, so the backend returns only
 matches prove sparse, whole spans are read instead. Ranges and set filters are applied to those few rows here.
 Everything is derived from the events, so a rebuilt read model lists its rows in the same order.
 
-Small documents per list (a tally per writing process) keep its row count and first and last day. The total
+Small documents per list (a tally per writing process) keep its row count and first and last day. A row is
+counted by the process that inserted it; a process killed between the insert and the count is made good by a
+sweep (``ListBounds.settle``), so the count never drifts from the rows. The total
 is exact when it is cheap: for an unfiltered list it is that count, and for a filtered one when the walk
 reaches the first day within a small budget (short lists: a notice's cases, a unit's letters). Otherwise the
 answer says only whether another page may follow (``has_more``).
@@ -20,12 +22,13 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterable, Mapping
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 DAYS_PER_SPAN = 32
 BOUNDS_COLLECTION = "list_bounds"
@@ -68,22 +71,62 @@ class ListBounds:
     as a read-modify-write in Go, so two processes updating one document lose each other's updates (eight first
     rows counted at once were counted as six). Each process serialises its own updates with a lock, and the
     list's bounds are the sum, min and max over its tallies (one indexed equality query on ``list``).
+
+    An insert and its count are two writes, and a process may die between them (SIGKILL, OOM): so each row
+    names the tally that counts it and its place in that tally (``counted_in``, ``tally_seq``), and a tally
+    moves from ``rows`` n to n + 1 only for its row n + 1. A tally that has gone quiet with its next row already
+    inserted is one whose writer died mid-way: ``settle`` counts that row for it (nothing is counted twice:
+    both counts are conditional on the tally still standing at n).
     """
 
     def __init__(self, database: Database, name: str):
         self.collection: Collection = database[BOUNDS_COLLECTION]
         self.name = name
+        self._key = (database.name, name)  # tests keep lists of one name in many databases
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("list", ASCENDING)], name="list")
         # A list counted by an earlier version has one untagged document keyed by its name: tag it as a tally.
         self.collection.update_one({"_id": self.name, "list": {"$exists": False}}, {"$set": {"list": self.name}})
 
-    def count_row(self, day: int) -> None:
-        update = {"$set": {"list": self.name}, "$inc": {"rows": 1}, "$min": {"first_day": day},
-                  "$max": {"last_day": day}}
-        with _tally_lock(self.name):
-            self.collection.update_one({"_id": f"{self.name}{_SEPARATOR}{_writer()}"}, update, upsert=True)
+    def insert_counted(self, insert: Callable[[str, int], bool], day: int) -> bool:
+        """Insert one row of day ``day`` and count it; ``insert(tally, seq)`` stores the row with those two
+        values and says whether it was new (False: a redelivered event found it there, nothing to count)."""
+        with _tally_lock(self._key):
+            tally, seq = _writer_tally(self._key)
+            if not insert(tally, seq):
+                return False
+            _advance(self._key)  # the row holds this seq now: the next row gets the next, counted or not
+            self._count(tally, seq, day)
+            return True
+
+    def _count(self, tally: str, seq: int, day: int) -> None:
+        update = {"$set": {"list": self.name, "updated_at": datetime.now(timezone.utc)}, "$inc": {"rows": 1},
+                  "$min": {"first_day": day}, "$max": {"last_day": day}}
+        try:
+            # Only if the tally stands just before this row: an earlier count that failed leaves it behind, and
+            # then `settle` catches up row by row.
+            self.collection.update_one({"_id": tally, "rows": seq - 1}, update, upsert=seq == 1)
+        except DuplicateKeyError:
+            pass  # the first row was counted by a sweep already
+
+    def settle(self, rows: Collection, now: datetime, quiet_for: timedelta) -> int:
+        """Count the rows whose writer inserted them but died before counting (tallies quiet for ``quiet_for``
+        with their next row present); returns how many."""
+        settled = 0
+        for tally in self.collection.find({"list": self.name, "updated_at": {"$lt": now - quiet_for}}):
+            counted = int(tally.get("rows", 0))
+            while (row := rows.find_one({"counted_in": tally["_id"], "tally_seq": counted + 1},
+                                        {"list_day": 1})) is not None:
+                day = row["list_day"]
+                result = self.collection.update_one(
+                    {"_id": tally["_id"], "rows": counted},
+                    {"$inc": {"rows": 1}, "$min": {"first_day": day}, "$max": {"last_day": day}})
+                if result.modified_count != 1:
+                    break  # its writer is alive after all and counted it
+                counted += 1
+                settled += 1
+        return settled
 
     def read(self) -> Bounds:
         tallies = list(self.collection.find({"list": self.name}))
@@ -92,19 +135,24 @@ class ListBounds:
         return Bounds(sum(int(t.get("rows", 0)) for t in tallies), min(firsts, default=None), max(lasts, default=None))
 
     def reset(self) -> None:
+        """Forget every tally (a rebuild empties the list); this process starts a new one."""
         self.collection.delete_many({"list": self.name})
         self.collection.delete_one({"_id": self.name})
+        with _locks_guard:
+            _next_seq.pop(self._key, None)
 
 
 _SEPARATOR = "\x1f"
 _locks_guard = threading.Lock()
-_locks: dict[str, threading.Lock] = {}
+_locks: dict[tuple[str, str], threading.Lock] = {}
 _writer_of_pid: tuple[int, str] | None = None
+# (database, list) -> (this process's tally, the seq its next row gets)
+_next_seq: dict[tuple[str, str], tuple[str, int]] = {}
 
 
-def _tally_lock(name: str) -> threading.Lock:
+def _tally_lock(key: tuple[str, str]) -> threading.Lock:
     with _locks_guard:
-        return _locks.setdefault(name, threading.Lock())
+        return _locks.setdefault(key, threading.Lock())
 
 
 def _writer() -> str:
@@ -113,7 +161,23 @@ def _writer() -> str:
     pid = os.getpid()
     if _writer_of_pid is None or _writer_of_pid[0] != pid:
         _writer_of_pid = (pid, f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:8]}")
+        _next_seq.clear()  # inherited from the parent: its tallies are not ours
     return _writer_of_pid[1]
+
+
+def _writer_tally(key: tuple[str, str]) -> tuple[str, int]:
+    """This process's tally of a list and the seq of its next row (a reset list gets a fresh tally)."""
+    writer = _writer()
+    with _locks_guard:
+        if key not in _next_seq:
+            _next_seq[key] = (f"{key[1]}{_SEPARATOR}{writer}:{uuid.uuid4().hex[:6]}", 1)
+        return _next_seq[key]
+
+
+def _advance(key: tuple[str, str]) -> None:
+    with _locks_guard:
+        tally, seq = _next_seq[key]
+        _next_seq[key] = (tally, seq + 1)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
-from mongoengine import DateTimeField, Document, IntField, NotUniqueError
+from mongoengine import DateTimeField, Document, IntField, NotUniqueError, StringField
 
 from shared.envelope import EventEnvelope
 from shared.eventstore.base import EventStore
@@ -58,8 +59,11 @@ class Listed(Document):
     listed_at = DateTimeField()
     list_day = IntField()
     list_span = IntField()
+    counted_in = StringField()  # the tally that counts this row, and the row's place in it (ListBounds)
+    tally_seq = IntField()
 
-    LIST_INDEXES = ["list_day", "list_span"]
+    LIST_INDEXES = ["list_day", "list_span", ("counted_in", "tally_seq")]
+    TALLY_FIELDS = ("counted_in", "tally_seq")  # bookkeeping of the count, not part of the row's content
 
     @classmethod
     def bounds(cls) -> ListBounds:
@@ -74,12 +78,31 @@ class Listed(Document):
 
 def insert_once(document: Document) -> None:
     """Insert a read-model row created by an event; a redelivered event finds it there already."""
+    if isinstance(document, Listed):
+        type(document).bounds().insert_counted(lambda tally, seq: _insert(document, counted_in=tally, tally_seq=seq),
+                                               document.list_day)
+    else:
+        _insert(document)
+
+
+def _insert(document: Document, **fields) -> bool:
+    for name, value in fields.items():
+        setattr(document, name, value)
     try:
         document.save(force_insert=True)
     except NotUniqueError:
-        return
-    if isinstance(document, Listed):
-        type(document).bounds().count_row(document.list_day)
+        return False
+    return True
+
+
+def settle_list_counts(documents: Iterable[type[Document]], quiet_for: timedelta) -> int:
+    """Count the listed rows a killed process inserted without counting (see ListBounds); returns how many."""
+    now = datetime.now(timezone.utc)
+    settled = sum(document.bounds().settle(document._get_collection(), now, quiet_for)
+                  for document in documents if issubclass(document, Listed))
+    if settled:
+        log.warning("listed rows counted for a writer that died before counting them", extra={"rows": settled})
+    return settled
 
 
 def apply_in_order(document: type[Document], event: EventEnvelope, changes: dict, push: dict | None = None) -> bool:

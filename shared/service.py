@@ -20,7 +20,7 @@ from shared.idempotency import IdempotencyStore
 from shared.mongo import connect_service_database
 from shared.policy import PolicyBook, load_policy_book
 from shared.query_plans import check_lookups_are_indexed
-from shared.read_models import Projection
+from shared.read_models import Projection, settle_list_counts
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,10 @@ class Timer:
 
 
 IDEMPOTENCY_EXPIRY_INTERVAL = 3600.0  # seconds; records live for days, so an hour late costs nothing
+# A list's count is made good this long after a process died between inserting a row and counting it; a live
+# writer counts within milliseconds of its insert (shared/paging.py, ListBounds).
+LIST_SETTLE_INTERVAL = 10.0
+LIST_SETTLE_QUIET = timedelta(seconds=10)
 
 
 def _idempotency_expiry(database: Database, settings: Settings) -> Timer:
@@ -108,6 +112,10 @@ def bootstrap_service(
         context.timers = timers(context)
     if database is not None:
         context.timers["idempotency-expiry"] = _idempotency_expiry(database, settings)
+    if projection is not None and database is not None:
+        documents = projection.documents
+        context.timers["list-settle"] = Timer(lambda: settle_list_counts(documents, LIST_SETTLE_QUIET),
+                                              LIST_SETTLE_INTERVAL)
     if projection is not None:
         # Read models are written right after each append (read-your-writes) and again from the service's
         # own topic: a process that died between the two writes cannot leave a row missing for good.

@@ -117,6 +117,15 @@ class RunningServices:
     def restart_worker(self, service: str) -> None:
         self.stack.start_worker(service, sys.executable, self.env, self.instance)
 
+    def worker_logs(self, lines: int = 40) -> str:
+        """The tail of each worker's log and the supervisor's restarts: what to keep beside a failure."""
+        tails = []
+        for name in sorted(p for p in self.stack.specs if p.startswith(self.instance) and p.endswith("-worker")):
+            path = self.stack.log_path(name)
+            text = path.read_text(errors="replace").splitlines()[-lines:] if path.exists() else ["(no log)"]
+            tails.append(f"--- {name} ---\n" + "\n".join(text))
+        return "\n".join(tails + ["--- restarts ---", *self.restarts])
+
     def token(self, role: str, unit: str | None = None, user: str | None = None) -> str:
         return issue_token(self.settings.jwt_secret, user or f"{role}-{uuid.uuid4().hex[:4]}", role, unit)
 

@@ -1,4 +1,5 @@
-"""A list's bounds on the real server: first rows counted at the same moment by several processes all count.
+"""A list's bounds on the real server: first rows counted at the same moment by several processes all count,
+and a row whose writer died between inserting and counting it is counted by the sweep, once.
 
 FerretDB applies ``$inc``/``$max`` as a read-modify-write, so concurrent updates of one document lose each
 other's effect (seen: 8 rows counted as 6); the bounds are kept as one tally per process instead.
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import uuid
+from datetime import datetime, timedelta, timezone
 
 from shared.config import Settings
 from shared.mongo import connect_service_database
@@ -17,13 +20,14 @@ PROCESSES, THREADS = 3, 4
 
 def _count_rows(settings: Settings, name: str, first_day: int, start, failures) -> None:
     """One writing process (a gunicorn worker, a consumer): its threads count a row each, all at once."""
-    bounds = ListBounds(connect_service_database(settings, "bounds"), name)
+    database = connect_service_database(settings, "bounds")
+    bounds = ListBounds(database, name)
     barrier = threading.Barrier(THREADS)
 
     def count(day: int) -> None:
         barrier.wait()
         try:
-            bounds.count_row(day)
+            bounds.insert_counted(_inserting(database[name], day), day)
         except Exception as error:  # noqa: BLE001 - reported to the test through the queue
             failures.put(repr(error))
 
@@ -56,13 +60,47 @@ def test_rows_counted_at_once_by_several_processes_are_all_counted(settings):
         assert (read.rows, read.first_day, read.last_day) == expected, f"round {attempt}: {read}"
 
 
+def _inserting(rows, day: int, row_id: str | None = None):
+    """``insert`` for ``insert_counted``: one row of ``day`` in ``rows``, False when it exists already."""
+    row_id = row_id or uuid.uuid4().hex
+
+    def insert(tally: str, seq: int) -> bool:
+        if rows.find_one({"_id": row_id}) is not None:
+            return False
+        rows.insert_one({"_id": row_id, "list_day": day, "counted_in": tally, "tally_seq": seq})
+        return True
+
+    return insert
+
+
+def test_a_row_whose_writer_died_before_counting_it_is_counted_by_the_sweep_once(settings):
+    database = connect_service_database(settings, "bounds")
+    rows, bounds = database["killed"], ListBounds(database, "killed")
+    for day in (20_001, 20_002):
+        assert bounds.insert_counted(_inserting(rows, day), day)
+    assert not bounds.insert_counted(_inserting(rows, 20_002, row_id=rows.find_one({"list_day": 20_002})["_id"]),
+                                     20_002), "a redelivered row is neither inserted nor counted again"
+    # A writer killed after its insert: its tally stands at 2, its third row is stored but not counted.
+    tally = database["list_bounds"].find_one({"list": "killed"})
+    rows.insert_one({"_id": "orphan", "list_day": 20_003, "counted_in": tally["_id"], "tally_seq": 3})
+    assert bounds.read().rows == 2
+
+    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+    assert bounds.settle(rows, datetime.now(timezone.utc), timedelta(minutes=1)) == 0, "a fresh tally is left alone"
+    assert bounds.settle(rows, later, timedelta(seconds=30)) == 1
+    assert bounds.settle(rows, later, timedelta(seconds=30)) == 0, "settled once"
+    read = bounds.read()
+    assert (read.rows, read.first_day, read.last_day) == (3, 20_001, 20_003)
+    assert rows.count_documents({}) == 3
+
+
 def test_a_list_counted_by_an_earlier_version_keeps_its_count_and_days(settings):
     database = connect_service_database(settings, "bounds")
     database["list_bounds"].insert_one({"_id": "notices", "rows": 5, "first_day": 19_000, "last_day": 19_400})
     bounds = ListBounds(database, "notices")
     bounds.ensure_indexes()
 
-    bounds.count_row(19_500)
+    bounds.insert_counted(_inserting(database["notices"], 19_500), 19_500)
 
     read = bounds.read()
     assert (read.rows, read.first_day, read.last_day) == (6, 19_000, 19_500)

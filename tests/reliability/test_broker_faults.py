@@ -107,7 +107,7 @@ def _every_notice_has_its_cases_once(services, accepted: list[str]) -> None:
     try:
         eventually(all_cases_listed, timeout=300, interval=1)
     except AssertionError as error:
-        raise AssertionError(f"{error}\n{_worker_logs(services)}") from error
+        raise AssertionError(f"{error}\n{services.worker_logs()}") from error
     store = MongoEventStore(connect_service_database(services.settings, "followups"))
     opened = Counter(event.stream_id for event in store.read_all() if event.type == "RectificationOpened")
     assert len(opened) == NOTICES * PROBLEMS_PER_NOTICE, f"{len(opened)} cases opened for {NOTICES} notices"
@@ -118,22 +118,21 @@ def _every_notice_has_its_cases_once(services, accepted: list[str]) -> None:
     assert sorted(issued) == sorted(accepted) and set(issued.values()) == {1}, f"stored notices: {issued}"
 
 
-def _worker_logs(services, lines: int = 40) -> str:
-    """The tail of each worker's log, kept beside a failure: what the relay and the consumers last said."""
-    tails = []
-    for name in ("notices-worker", "followups-worker"):
-        path = services.stack.log_path(f"{services.instance}{name}")
-        text = path.read_text(errors="replace").splitlines()[-lines:] if path.exists() else ["(no log)"]
-        tails.append(f"--- {name} ---\n" + "\n".join(text))
-    return "\n".join(tails + ["--- restarts ---", *services.restarts])
-
-
 def _portal_equals_a_rebuild(services) -> None:
     portal_url = services.urls["portal"]
     cookies = {COOKIE: services.token("auditor", None)}
-    rebuilt = rebuild_from_topics(services.settings)
-    assert len(rebuilt.notices) == NOTICES and len(rebuilt.cases) == NOTICES * PROBLEMS_PER_NOTICE, (
-        f"the topics hold {len(rebuilt.notices)} notices and {len(rebuilt.cases)} cases")
+
+    def topics_hold_everything():
+        # The stores hold every case already; a relay that has just reconnected may still be publishing them.
+        rebuilt = rebuild_from_topics(services.settings)
+        assert len(rebuilt.notices) == NOTICES and len(rebuilt.cases) == NOTICES * PROBLEMS_PER_NOTICE, (
+            f"the topics hold {len(rebuilt.notices)} notices and {len(rebuilt.cases)} cases")
+        return rebuilt
+
+    try:
+        rebuilt = eventually(topics_hold_everything, timeout=180, interval=2)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{services.worker_logs()}") from error
 
     def portal_caught_up():
         state = requests.get(f"{portal_url}/state", cookies=cookies, timeout=30)

@@ -50,7 +50,10 @@ def test_killing_both_workers_while_notices_arrive_loses_and_duplicates_nothing(
         total = response.headers["X-Pagination"]
         assert f'"total": {NOTICES * 2}' in total, total
 
-    eventually(all_cases_opened, timeout=300, interval=0.5)
+    try:
+        eventually(all_cases_opened, timeout=300, interval=0.5)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{services.worker_logs()}") from error
 
     store = MongoEventStore(connect_service_database(services.settings, "followups"))
     per_case = Counter(e.stream_id for e in store.read_all())
