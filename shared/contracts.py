@@ -52,7 +52,8 @@ class TaskCreated(DomainEvent):  # 督导任务已创建
 @dataclass(frozen=True)
 class NoticeIssued(DomainEvent):  # 督办通知已下发
     """``problems``: [{problem_id, description, requirement, responsible_unit, responsible_person,
-    deadline (ISO date), deadline_rule ({amount, kind} or None when a date was given)}]"""
+    deadline (ISO date), deadline_rule ({amount, kind} or None when a date was given), deadline_provisional
+    (counted in working days on a year the State Council had not published; absent in older events)}]"""
 
     notice_id: str
     kind: str
@@ -66,6 +67,7 @@ class NoticeIssued(DomainEvent):  # 督办通知已下发
     copied_units: list[str] = field(default_factory=list)  # 抄送
     issued_on: str | None = None  # the date the deadlines count from (Asia/Shanghai)
     sign_for_deadline: str | None = None  # 签收时限
+    sign_for_deadline_provisional: bool = False  # counted on a provisional calendar (shared/holidays.py)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class RectificationOpened(DomainEvent):  # 整改事项已建立
     listed: bool = False
     related_task_ids: list[str] = field(default_factory=list)
     issued_on: str | None = None  # the notice's issue date: when the matter was raised
+    deadline_provisional: bool = False  # counted on a provisional calendar (shared/holidays.py)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""Deadline maths on the official Chinese working calendar (holidays and make-up workdays 调休)."""
+"""Deadline maths on the Chinese working calendar (holidays and make-up workdays 调休).
+
+Years chinese-calendar knows (the State Council's published arrangements) are official; a later year is
+counted on the arrangement the law implies (shared/holidays.py) and everything counted on it is provisional:
+an office never stops issuing notices because a year has not been published yet.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,28 +14,32 @@ import chinese_calendar
 from chinese_calendar import constants as _calendar_data
 
 from shared.errors import InvalidInput
+from shared.holidays import LAST_PROVISIONAL_YEAR, provisional_arrangement
 
 # The package only knows the years the State Council has published; derive them as the package itself does.
 FIRST_KNOWN_YEAR: int = min(_calendar_data.holidays).year
 LAST_KNOWN_YEAR: int = max(_calendar_data.holidays).year
 FIRST_KNOWN_DAY = date(FIRST_KNOWN_YEAR, 1, 1)
 LAST_KNOWN_DAY = date(LAST_KNOWN_YEAR, 12, 31)
+LAST_COUNTABLE_DAY = date(LAST_PROVISIONAL_YEAR, 12, 31)
 
 
 class CalendarOutOfRange(InvalidInput):
-    """A working-day question about a date outside the years the official holiday calendar knows."""
+    """A working-day question about a date no calendar covers: before the official years, or past 2099."""
 
     code = "calendar_out_of_range"
 
     def __init__(self, day: date, field: str | None = None):
-        direction_en = "beyond" if day > LAST_KNOWN_DAY else "before"
-        details = {"date": day.isoformat(), "first_known_year": FIRST_KNOWN_YEAR, "last_known_year": LAST_KNOWN_YEAR}
+        direction_en = "beyond" if day > LAST_COUNTABLE_DAY else "before"
+        details = {"date": day.isoformat(), "first_known_year": FIRST_KNOWN_YEAR, "last_known_year": LAST_KNOWN_YEAR,
+                   "last_provisional_year": LAST_PROVISIONAL_YEAR}
         if field is not None:
             details["field"] = field
-        known = f"{FIRST_KNOWN_YEAR}–{LAST_KNOWN_YEAR}"
+        covered = f"{FIRST_KNOWN_YEAR}–{LAST_PROVISIONAL_YEAR}"
         super().__init__(
-            f"{day.isoformat()} is {direction_en} the official holiday calendar (known years {known})",
-            f"{day.isoformat()} 超出法定节假日日历的范围（已知 {known} 年），无法按工作日计算",
+            f"{day.isoformat()} is {direction_en} the working calendar (years {covered}; "
+            f"official through {LAST_KNOWN_YEAR}, provisional after)",
+            f"{day.isoformat()} 超出工作日日历的范围（{covered} 年），无法按工作日计算",
             **details,
         )
         self.day = day
@@ -84,9 +93,17 @@ def _is_workday_known(day: date) -> bool:
 def is_working_day(day: date) -> bool:
     """Whether offices work on this day (statutory holidays off, make-up workdays 调休 on)."""
     _check_date(day, "day")
-    if not FIRST_KNOWN_DAY <= day <= LAST_KNOWN_DAY:
-        raise CalendarOutOfRange(day)
-    return _is_workday_known(day)
+    if FIRST_KNOWN_DAY <= day <= LAST_KNOWN_DAY:
+        return _is_workday_known(day)
+    if LAST_KNOWN_DAY < day <= LAST_COUNTABLE_DAY:
+        return provisional_arrangement(day.year).is_working_day(day)
+    raise CalendarOutOfRange(day)
+
+
+def is_provisional(day: date) -> bool:
+    """Whether working-day questions about this day are answered by a provisional calendar (not yet published)."""
+    _check_date(day, "day")
+    return day > LAST_KNOWN_DAY
 
 
 def add_calendar_days(start: date, n: int) -> date:
@@ -177,6 +194,10 @@ class Period:
         if self.kind == DayKind.WORKING:
             return add_working_days(start, self.amount)
         return add_calendar_days(start, self.amount)
+
+    def provisional_after(self, start: date) -> bool:
+        """Whether the due date this period gives from start was counted (partly) on a provisional calendar."""
+        return self.kind == DayKind.WORKING and is_provisional(self.after(start))
 
     def describe_zh(self) -> str:
         """The period as written in a notice, e.g. 5个工作日 or 30日."""

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = Actor.system("followups")
 WATCHER_ACTOR = Actor.system("followups-deadline-watcher")
-OPENING_DETAILS = ("requirement", "responsible_person", "area")
+OPENING_DETAILS = ("requirement", "responsible_person", "area", "deadline_provisional")
 
 
 def commands_for_notice_issued(event: NoticeIssued) -> list[OpenRectification]:

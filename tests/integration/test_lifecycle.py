@@ -216,3 +216,27 @@ def test_a_notice_not_signed_for_by_its_sign_for_deadline_is_flagged_once_and_la
     types = [e.type for e in contexts["notices"].store.read_stream(notice["id"])]
     assert types == ["NoticeIssued", "NoticeSigned", "NoticeSignOverdue", "NoticeSigned"]
 
+
+def test_a_notice_issued_on_2026_12_30_gets_provisional_2027_deadlines_down_to_its_cases(system):
+    # chinese-calendar knows 2026 last: the default 3-working-day 签收时限 and a 10-working-day problem run into 2027.
+    clock, contexts, person = system
+    clock.set(date(2026, 12, 30))
+    office, auditor = person("office_staff", OFFICE_UNIT), person("auditor", None)
+
+    notice = ok(office.post("notices", "/notices", {
+        "kind": "督办通知", "title": "年末校舍安全隐患整改督办", "issuer_unit": OFFICE_UNIT, "target_units": [BAZHOU],
+        "problems": [
+            {"description": "校舍安全隐患未整改", "responsible_unit": BAZHOU, "deadline_days": 10, "deadline_kind": "working"},
+            {"description": "台账不全", "responsible_unit": BAZHOU, "deadline": "2027-03-01"}]}), 201)
+
+    assert (notice["sign_for_deadline"], notice["sign_for_deadline_provisional"]) == ("2027-01-05", True)
+    counted, given = notice["problems"]
+    assert (counted["deadline"], counted["deadline_provisional"]) == ("2027-01-14", True)  # 元旦 off, no 调休 known
+    assert (given["deadline"], given["deadline_provisional"]) == ("2027-03-01", False)
+
+    def cases_opened():
+        rows = ok(auditor.get("followups", "/cases", notice_id=notice["id"]))
+        assert len(rows) == 2, rows
+        return {row["problem_id"]: (row["deadline"], row["deadline_provisional"]) for row in rows}
+
+    assert eventually(cases_opened, timeout=60) == {"P1": ("2027-01-14", True), "P2": ("2027-03-01", False)}

@@ -207,9 +207,10 @@ class TestOverdue:
     def test_overdue_days_are_working_days_and_unknown_beyond_the_calendar(self):
         assert lifecycle.overdue_days_text("2026-11-20", date(2026, 11, 23)) == "1"  # Friday → Monday
         assert lifecycle.overdue_days_text("2026-11-23", date(2026, 11, 23)) == "0"
-        assert lifecycle.overdue_days_text("2027-01-04", date(2027, 1, 11)) == "?"
+        assert lifecycle.overdue_days_text("2027-01-04", date(2027, 1, 11)) == "5"  # a provisional year counts too
+        assert lifecycle.overdue_days_text("2099-12-30", date(2100, 1, 11)) == "?"
         assert lifecycle.overdue_days_text(None, date(2026, 11, 23)) == "—"
-        assert lifecycle.overdue_days_value("2027-01-04", date(2027, 1, 11)) is None
+        assert lifecycle.overdue_days_value("2099-12-30", date(2100, 1, 11)) is None
 
     def test_rows_show_the_level_label_and_the_document_number(self):
         [row] = lifecycle.overdue_rows([_case(1, "2026-11-20", "warning")], date(2026, 11, 23))

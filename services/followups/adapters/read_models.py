@@ -33,6 +33,7 @@ class CaseView(Listed):  # 整改事项（查询视图，即整改台账的一�
     related_task_ids = ListField(StringField())
     deadline = StringField()  # current deadline (after extensions)
     original_deadline = StringField()
+    deadline_provisional = BooleanField(default=False)  # counted on a not yet published calendar (shared/holidays.py)
     status = StringField(required=True)
     open = BooleanField(default=True)  # not yet closed or withdrawn: the lights' equality filter, the current workload
     plan = StringField()  # 整改方案
@@ -64,6 +65,7 @@ def _opened(event: EventEnvelope) -> None:
         issuer_unit=data.get("issuer_unit"), notice_title=data.get("notice_title"), notice_kind=data.get("notice_kind"),
         doc_number=data.get("doc_number"), listed=data.get("listed", False),
         related_task_ids=data.get("related_task_ids", []), deadline=data.get("deadline"),
+        deadline_provisional=data.get("deadline_provisional", False),
         original_deadline=data.get("deadline"), status=CaseStatus.OPEN, opened_at=event.recorded_at,
         updated_at=event.recorded_at, version=event.version, **bucket_fields(event.recorded_at),
     ))
@@ -116,7 +118,7 @@ PROJECTION = Projection({
         "status": CaseStatus.CLOSED, "closed_on": e.data["closed_on"], "on_time": e.data.get("on_time")}),
     "RectificationWithdrawn": _update(lambda e: {"status": CaseStatus.WITHDRAWN}),
     "DeadlineExtended": _update(
-        lambda e: {"deadline": e.data["new_deadline"], "overdue": False},
+        lambda e: {"deadline": e.data["new_deadline"], "overdue": False, "deadline_provisional": False},
         lambda e: {"extensions": _entry(e, "previous_deadline", "new_deadline", "reason", "approver")}),
     "RectificationOverdue": _update(lambda e: {"overdue": True}),
     "RectificationEscalated": _escalated,

@@ -107,6 +107,9 @@ class CaseSchema(Schema):  # 整改事项（整改台账的一行）
     related_task_ids = fields.List(fields.String())
     deadline = fields.String(allow_none=True)
     original_deadline = fields.String(allow_none=True)
+    deadline_provisional = fields.Boolean(
+        metadata={"description": "the deadline was counted in working days on a year whose holiday arrangement was "
+                                 "not yet published (provisional calendar); an extension's date is given, never counted"})
     status = fields.String()
     status_zh = fields.Function(lambda row: CaseStatus.LABELS_ZH.get(row.status))
     light = fields.String(allow_none=True, metadata={"description": "green / yellow / red; null once ended"})

@@ -28,6 +28,7 @@ class NoticeView(Listed):  # 督办通知（查询视图）
     status = StringField(required=True)
     issued_on = StringField()
     sign_for_deadline = StringField()
+    sign_for_deadline_provisional = BooleanField(default=False)
     signatures = ListField(DictField())  # [{unit, signed_on, late, by}]
     signed_units = ListField(StringField())
     sign_overdue = BooleanField(default=False)
@@ -60,6 +61,7 @@ def _issued(event: EventEnvelope) -> None:
         target_units=data["target_units"], copied_units=data.get("copied_units", []),
         related_task_ids=data.get("related_task_ids", []), problems=data["problems"], listed=data.get("listed", False),
         status=NoticeStatus.ISSUED, issued_on=data.get("issued_on"), sign_for_deadline=data.get("sign_for_deadline"),
+        sign_for_deadline_provisional=data.get("sign_for_deadline_provisional", False),
         issued_at=event.recorded_at, issued_by=event.actor.to_dict(), updated_at=event.recorded_at,
     )
     if event.version == 1:

@@ -47,6 +47,7 @@ class Notice(Aggregate):  # 督办通知
         self.issuer_unit: str | None = None
         self.signed_units: list[str] = []
         self.sign_for_deadline: str | None = None
+        self.sign_for_deadline_provisional = False  # counted on a calendar not yet published (shared/holidays.py)
         self.sign_overdue_flagged = False
         self.closed_problems: set[str] = set()
         self.related_task_ids: list[str] = []
@@ -76,6 +77,8 @@ class Notice(Aggregate):  # 督办通知
                                    field="issued_on")
             today = content.issued_on  # a paper notice entered later: its deadlines count from when it was issued
         sign_for = content.sign_for_deadline or _after(policy.sign_for_period, today, "sign_for_deadline")
+        # counted on a calendar the State Council has not published yet: fixed now, but marked so people know
+        sign_for_provisional = content.sign_for_deadline is None and policy.sign_for_period.provisional_after(today)
         if sign_for < today:
             raise InvalidInput(f"the sign-for deadline {sign_for} is before the issue date {today}",
                                f"签收时限 {sign_for} 早于下发日期 {today}", field="sign_for_deadline")
@@ -85,6 +88,7 @@ class Notice(Aggregate):  # 督办通知
             problems=[_problem_entry(n, p, today, policy) for n, p in enumerate(content.problems, start=1)],
             related_task_ids=list(content.related_task_ids), listed=content.listed,
             copied_units=list(content.copied_units), issued_on=today.isoformat(), sign_for_deadline=sign_for.isoformat(),
+            sign_for_deadline_provisional=sign_for_provisional,
         ))
 
     # -- the target units --------------------------------------------------------------------------
@@ -149,6 +153,7 @@ class Notice(Aggregate):  # 督办通知
                 self.target_units = list(event.target_units)
                 self.issuer_unit = event.issuer_unit
                 self.sign_for_deadline = event.sign_for_deadline
+                self.sign_for_deadline_provisional = event.sign_for_deadline_provisional
                 self.related_task_ids = list(event.related_task_ids)
             case NoticeSigned():
                 self.signed_units.append(event.unit)
@@ -192,7 +197,7 @@ def _after(period: Period, start: date, field: str) -> date:
 def _problem_entry(number: int, problem: ProblemInput, today: date, policy: OfficePolicy) -> dict:
     """The problem as issued, with its deadline fixed (a date, the days given, or the office's default)."""
     field = f"problems.{number - 1}.deadline"
-    rule = None
+    rule, provisional = None, False
     if problem.deadline is not None:
         deadline = problem.deadline
         if deadline < today:
@@ -203,6 +208,7 @@ def _problem_entry(number: int, problem: ProblemInput, today: date, policy: Offi
                   else policy.rectification_period)
         rule = period.to_dict()
         deadline = _after(period, today, field)
+        provisional = period.provisional_after(today)
     return {
         "problem_id": f"P{number}",
         "description": problem.description,
@@ -212,6 +218,7 @@ def _problem_entry(number: int, problem: ProblemInput, today: date, policy: Offi
         "area": problem.area,
         "deadline": deadline.isoformat(),
         "deadline_rule": rule,
+        "deadline_provisional": provisional,
     }
 
 

@@ -83,6 +83,9 @@ class ProblemSchema(Schema):
     area = fields.String(allow_none=True)
     deadline = fields.String(allow_none=True)
     deadline_rule = fields.Dict(allow_none=True)
+    deadline_provisional = fields.Boolean(
+        dump_default=False, metadata={"description": "counted in working days on a year whose holiday arrangement "
+                                                    "was not yet published (provisional calendar)"})
 
 
 class NoticeSchema(Schema):  # 督办通知
@@ -100,6 +103,8 @@ class NoticeSchema(Schema):  # 督办通知
     status_zh = fields.Function(lambda row: NoticeStatus.LABELS_ZH.get(row.status))
     issued_on = fields.String(allow_none=True)
     sign_for_deadline = fields.String(allow_none=True)
+    sign_for_deadline_provisional = fields.Boolean(
+        metadata={"description": "counted on a provisional calendar (holiday arrangement not yet published)"})
     signatures = fields.List(fields.Dict())
     signed_units = fields.List(fields.String())
     sign_overdue = fields.Boolean()

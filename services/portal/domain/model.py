@@ -59,6 +59,7 @@ class NoticeRecord:  # 督办通知
     status: str = "draft"
     issued_on: str | None = None
     sign_for_deadline: str | None = None
+    sign_for_deadline_provisional: bool = False  # counted on a calendar not yet published (暂定)
     signatures: list[dict] = field(default_factory=list)
     sign_overdue: bool = False
     problems: list[dict] = field(default_factory=list)
@@ -90,6 +91,7 @@ class CaseRecord:  # 整改事项 (one row of the 整改台账)
     target_units: list[str] = field(default_factory=list)  # the notice's 督办对象 (the "department" it went to)
     deadline: str | None = None
     original_deadline: str | None = None
+    deadline_provisional: bool = False  # counted on a calendar not yet published (暂定); an extension's date is given
     status: str = "open"
     opened_on: str | None = None
     plan: str | None = None
@@ -262,6 +264,7 @@ class PortalModel:
         notice.related_task_ids = list(data.get("related_task_ids") or [])
         notice.listed, notice.status = bool(data.get("listed")), "issued"
         notice.issued_on, notice.sign_for_deadline = data.get("issued_on") or day, data.get("sign_for_deadline")
+        notice.sign_for_deadline_provisional = bool(data.get("sign_for_deadline_provisional"))
         notice.problems = list(data["problems"])
         for case in self.cases_of(notice.id):  # a case opened before its notice arrived learns the targets now
             case.target_units = list(notice.target_units)
@@ -315,7 +318,8 @@ class PortalModel:
             notice_kind=data.get("notice_kind"), doc_number=data.get("doc_number"), listed=bool(data.get("listed")),
             related_task_ids=list(data.get("related_task_ids") or []),
             target_units=list(notice.target_units) if notice else [],
-            deadline=data.get("deadline"), original_deadline=data.get("deadline"), opened_on=data.get("issued_on") or day)
+            deadline=data.get("deadline"), original_deadline=data.get("deadline"),
+            deadline_provisional=bool(data.get("deadline_provisional")), opened_on=data.get("issued_on") or day)
         self.case_ids_by_notice.setdefault(data["notice_id"], []).append(data["case_id"])
         self._index_case(data["case_id"])
         if replaced is not None:  # (never in practice) every notice listing the case may now be seen by others
@@ -374,7 +378,8 @@ class PortalModel:
         return self._notice_of(self._case_step(entry, data, day, status="withdrawn"))
 
     def _on_DeadlineExtended(self, entry, data, day):
-        case = self._case_step(entry, data, day, deadline=data["new_deadline"], overdue=False)
+        case = self._case_step(entry, data, day, deadline=data["new_deadline"], overdue=False,
+                               deadline_provisional=False)
         if case is not None:
             case.extensions.append({k: data.get(k) for k in ("previous_deadline", "new_deadline", "reason", "approver")})
         entry.due = data.get("previous_deadline")

@@ -57,6 +57,11 @@ def issued_event(notice: Notice) -> NoticeIssued:
     return event
 
 
+def late_2026() -> NoticeContent:
+    """A notice issued late in 2026 whose problem is due in 2027."""
+    return content(problems=(problem(deadline=date(2027, 3, 1)),))
+
+
 def issue_now(notice: Notice, notice_content: NoticeContent | None = None, today: date = ISSUED_ON,
               policy: OfficePolicy = POLICY) -> list:
     return recorded(notice, lambda n: n.issue(notice_content, today=today, policy=policy))
@@ -250,11 +255,19 @@ class TestDeadlinesAreFixedAtIssue:
         assert "第2个问题" in refused.value.message_zh and "2020-09-29" in refused.value.message_en
         assert notice.pending == []
 
-    def test_a_working_day_deadline_beyond_the_official_calendar_is_refused(self):
+    def test_a_working_day_deadline_into_an_unpublished_year_is_fixed_and_marked_provisional(self):
+        [event] = issue_now(Notice(NOTICE_ID), content(problems=(
+            problem(deadline=None, deadline_days=10, deadline_kind=DayKind.WORKING),
+            problem(deadline=date(2027, 3, 1)))), today=date(2026, 12, 28))
+        first, second = event.problems
+        assert (first["deadline"], first["deadline_provisional"]) == ("2027-01-12", True)  # 元旦 off
+        assert second["deadline_provisional"] is False, "a date given by the issuer is not counted"
+
+    def test_a_working_day_deadline_past_every_calendar_is_refused_naming_the_problem(self):
         notice = Notice(NOTICE_ID)
         with pytest.raises(CalendarOutOfRange) as refused:
             issue_now(notice, content(problems=(problem(deadline=None, deadline_days=10, deadline_kind=DayKind.WORKING),)),
-                      today=date(2026, 12, 28))
+                      today=date(2099, 12, 28))
         error = refused.value
         assert isinstance(error, InvalidInput)
         assert (error.code, error.status, error.details["field"]) == ("calendar_out_of_range", 422, "problems.0.deadline")
@@ -284,9 +297,21 @@ class TestTheSignForDeadline:
             issue_now(notice, content(sign_for_deadline=date(2020, 9, 29)))
         assert refused.value.details["field"] == "sign_for_deadline" and notice.pending == []
 
-    def test_a_default_sign_for_deadline_beyond_the_official_calendar_names_its_field(self):
+    def test_a_default_sign_for_deadline_into_2027_is_provisional(self):
+        # 2026-12-30: 31 Dec, then 元旦 and the weekend, then 4 and 5 January 2027.
+        [event] = issue_now(Notice(NOTICE_ID), late_2026(), today=date(2026, 12, 30))
+        assert (event.sign_for_deadline, event.sign_for_deadline_provisional) == ("2027-01-05", True)
+
+    def test_a_sign_for_deadline_on_the_published_calendar_is_not_provisional(self):
+        [event] = issue_now(Notice(NOTICE_ID), late_2026(), today=date(2026, 12, 1))
+        assert event.sign_for_deadline_provisional is False
+        given_date = content(problems=late_2026().problems, sign_for_deadline=date(2027, 1, 8))
+        [given] = issue_now(Notice(NOTICE_ID), given_date, today=date(2026, 12, 30))
+        assert given.sign_for_deadline_provisional is False, "a date given by the issuer is not counted"
+
+    def test_a_default_sign_for_deadline_past_every_calendar_names_its_field(self):
         with pytest.raises(CalendarOutOfRange) as refused:
-            issue_now(Notice(NOTICE_ID), content(), today=date(2026, 12, 30))
+            issue_now(Notice(NOTICE_ID), content(), today=date(2099, 12, 30))
         assert refused.value.details["field"] == "sign_for_deadline"
 
 

@@ -599,3 +599,29 @@ def test_the_portal_offers_the_notice_kinds_and_measures_the_services_accept():
 
 def test_timing_labels():
     assert [pages_notices.timing_label(d) for d in (None, 3, 0, -2)] == ["", "逾期3天", "按期", "提前2天"]
+
+
+class TestDeadlinesOnAnUnpublishedCalendar:
+    """Issued on 2026-12-30, when chinese-calendar knows 2026 last: what was counted in working days says 暂定."""
+
+    def test_the_notice_and_case_pages_mark_counted_deadlines_as_provisional(self):
+        clock = FixedClock(date(2026, 12, 30))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(eventstore_base, "utc_now", clock.now)
+            offices = Offices(clock)
+            notice = offices.act("notices", nc.IssueNotice(nc.NoticeContent(
+                kind="督办通知", title="年末校舍安全督办", issuer_unit=DEMO_OFFICE, target_units=(BAZHOU,),
+                problems=(nc.ProblemInput("校舍隐患", "限期整改", BAZHOU, deadline_days=10, deadline_kind="working"),
+                          nc.ProblemInput("台账不全", "补齐台账", BAZHOU, deadline=date(2027, 3, 1))))), OFFICE)
+        nowhere = f"http://127.0.0.1:{closed_port()}"
+        context = PortalContext(settings=Settings(notices_url=nowhere, followups_url=nowhere, tasks_url=nowhere),
+                                model=offices.model(), users=UserDirectory.demo(), policies=PolicyBook(),
+                                clock=FixedClock(date(2026, 12, 31)))
+        client = create_app(context).test_client()
+        assert client.post("/login", data={"username": "auditor", "password": DEMO_PASSWORD}).status_code == 302
+
+        notice_page = page(client, f"/notices/{notice}")
+        assert notice_page.count(">暂定</span>") == 2  # the default 签收时限 (2027-01-05) and P1 (2027-01-14)
+        assert "2027-01-05" in notice_page and "2027-01-14" in notice_page
+        assert ">暂定</span>" in page(client, f"/cases/{notice}:P1")
+        assert ">暂定</span>" not in page(client, f"/cases/{notice}:P2"), "a date given by the issuer is not counted"

@@ -11,12 +11,14 @@ from shared.deadlines import (
     Period,
     add_calendar_days,
     add_working_days,
+    is_provisional,
     is_working_day,
     overdue_working_days,
     traffic_light,
     working_days_between,
 )
 from shared.errors import InvalidInput
+from shared.holidays import LAST_PROVISIONAL_YEAR, provisional_arrangement, statutory_holidays
 
 
 class TestTheKnownYearsComeFromThePackage:
@@ -117,15 +119,16 @@ class TestCountingWorkingDaysBetweenTwoDates:
 
 
 class TestDatesOutsideTheCalendarAreAClearError:
-    def test_a_date_after_the_last_known_year_is_refused_in_both_languages(self):
+    def test_a_date_past_the_last_provisional_year_is_refused_in_both_languages(self):
         with pytest.raises(CalendarOutOfRange) as caught:
-            is_working_day(date(2027, 1, 4))
+            is_working_day(date(LAST_PROVISIONAL_YEAR + 1, 1, 4))
         error = caught.value
-        assert "2027-01-04" in error.message_en and "2027-01-04" in error.message_zh
-        assert f"{FIRST_KNOWN_YEAR}–{LAST_KNOWN_YEAR}" in error.message_en
-        assert f"{FIRST_KNOWN_YEAR}–{LAST_KNOWN_YEAR}" in error.message_zh
+        day = f"{LAST_PROVISIONAL_YEAR + 1}-01-04"
+        assert day in error.message_en and day in error.message_zh
+        assert f"{FIRST_KNOWN_YEAR}–{LAST_PROVISIONAL_YEAR}" in error.message_en
+        assert f"{FIRST_KNOWN_YEAR}–{LAST_PROVISIONAL_YEAR}" in error.message_zh
         assert "beyond" in error.message_en and "工作日" in error.message_zh
-        assert error.details["date"] == "2027-01-04"
+        assert error.details["date"] == day and error.details["last_known_year"] == LAST_KNOWN_YEAR
 
     def test_a_date_before_the_first_known_year_is_refused_in_both_languages(self):
         with pytest.raises(CalendarOutOfRange) as caught:
@@ -134,24 +137,62 @@ class TestDatesOutsideTheCalendarAreAClearError:
         assert "before" in caught.value.message_en
 
     def test_it_is_invalid_input_with_the_field_when_one_is_given(self):
-        error = CalendarOutOfRange(date(2027, 1, 4), field="due")
+        error = CalendarOutOfRange(date(2100, 1, 4), field="due")
         assert isinstance(error, InvalidInput)
         assert error.status == 422
         assert error.details["field"] == "due"
-        assert "field" not in CalendarOutOfRange(date(2027, 1, 4)).details
+        assert "field" not in CalendarOutOfRange(date(2100, 1, 4)).details
 
-    def test_adding_working_days_past_the_last_known_year_is_refused_not_guessed(self):
-        with pytest.raises(CalendarOutOfRange) as caught:
-            add_working_days(date(2026, 12, 28), 10)
-        assert caught.value.day.year == LAST_KNOWN_YEAR + 1
 
-    def test_counting_working_days_into_an_unknown_year_is_refused(self):
-        with pytest.raises(CalendarOutOfRange):
-            working_days_between(date(2026, 12, 1), date(2027, 1, 4))
+class TestYearsNotYetPublishedAreCountedProvisionally:
+    """chinese-calendar 1.11.0 knows 2004–2026; later years follow the law until the State Council publishes."""
 
-    def test_a_working_day_period_beyond_the_calendar_is_refused(self):
-        with pytest.raises(CalendarOutOfRange):
-            Period(5, DayKind.WORKING).after(date(2026, 12, 30))
+    def test_the_official_years_are_not_provisional_and_the_next_one_is(self):
+        assert not is_provisional(date(LAST_KNOWN_YEAR, 12, 31))
+        assert is_provisional(date(LAST_KNOWN_YEAR + 1, 1, 1))
+
+    def test_working_days_run_on_into_2027_over_new_year(self):
+        # Mon 28 Dec 2026 + 5: 29, 30, 31 Dec, (1 Jan 元旦 off, 2–3 weekend), 4, 5 Jan 2027.
+        assert add_working_days(date(2026, 12, 28), 5) == date(2027, 1, 5)
+        assert working_days_between(date(2026, 12, 1), date(2027, 1, 4)) == 23
+
+    def test_a_working_day_period_into_2027_is_marked_provisional(self):
+        period = Period(3, DayKind.WORKING)
+        assert period.after(date(2026, 12, 30)) == date(2027, 1, 5)  # 31 Dec, 4 and 5 Jan
+        assert period.provisional_after(date(2026, 12, 30))
+        assert not period.provisional_after(date(2026, 12, 1))
+        assert not Period(10, DayKind.CALENDAR).provisional_after(date(2026, 12, 30)), "calendar days need no calendar"
+
+    def test_spring_festival_2027_is_off_from_new_years_eve_to_the_third_day(self):
+        # 正月初一 is Saturday 6 February 2027: 除夕 Fri 5 Feb to 初三 Mon 8 Feb, plus the made-up days.
+        assert not is_working_day(date(2027, 2, 5))
+        assert not is_working_day(date(2027, 2, 8))
+        assert is_working_day(date(2027, 2, 4))
+
+    def test_a_holiday_on_a_weekend_is_made_up_on_the_next_working_day(self):
+        # 正月初一 Sat 6 and 初二 Sun 7 Feb 2027: made up Tue 9 and Wed 10 Feb (Mon 8 is 初三 itself).
+        assert not is_working_day(date(2027, 2, 9)) and not is_working_day(date(2027, 2, 10))
+        assert is_working_day(date(2027, 2, 11))
+
+    def test_the_lunar_and_solar_term_holidays_of_2027(self):
+        days = statutory_holidays(2027)
+        named = {day.isoformat(): name for day, name in days.items()}
+        assert named["2027-04-05"] == "清明节"  # the 清明 solar term
+        assert named["2027-06-09"] == "端午节"  # 农历五月初五
+        assert named["2027-09-15"] == "中秋节"  # 农历八月十五
+        assert [d for d, n in named.items() if n == "劳动节"] == ["2027-05-01", "2027-05-02"]
+        assert [d for d, n in named.items() if n == "国庆节"] == ["2027-10-01", "2027-10-02", "2027-10-03"]
+        assert len(days) == 13  # the law's 13 days off since 2025
+
+    def test_the_law_agrees_with_the_published_2026_holidays(self):
+        # The provisional rules, checked on a year the State Council has published: every statutory day is off.
+        for day in statutory_holidays(2026):
+            assert not is_working_day(day), day
+
+    def test_a_provisional_arrangement_has_no_make_up_working_days(self):
+        arrangement = provisional_arrangement(2027)
+        assert arrangement.provisional and arrangement.workdays == frozenset()
+        assert not arrangement.is_working_day(date(2027, 1, 9))  # an ordinary Saturday
 
 
 class TestPeriods:
