@@ -9,6 +9,12 @@ when one would scan the whole collection: a command would otherwise grow slower 
 
 The plan is read the way each engine reports it: MongoDB's ``winningPlan`` stages (COLLSCAN), FerretDB on
 PostgreSQL (the backend's plan nodes: Seq Scan) and FerretDB on SQLite (SQLite's plan rows: SCAN).
+
+A scan of a small collection is not a finding: once autovacuum has analysed a table of a few rows (the relay's
+lease, a list's tallies), PostgreSQL rightly reads its single page instead of the index it has, and a worker
+restarted then must not refuse to start (seen: a restarted worker refused, and nothing was published). The
+planner turns to the index as the table grows, so a scan of a collection of ``SMALL_COLLECTION`` documents or
+more still means a missing index.
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from pymongo.database import Database
 log = logging.getLogger(__name__)
 
 PROBE_VALUE = "duban-explain-probe"  # equality on any value takes the same path; no document matches it
+SMALL_COLLECTION = 1_000  # documents: a backend may rightly read a collection smaller than this in one go
 
 
 class UnindexedQueries(RuntimeError):
@@ -80,10 +87,19 @@ def _nodes(node: Any, *children: str) -> Iterator[dict]:
 
 
 def unindexed_lookups(database: Database) -> list[Lookup]:
-    """The declared lookups the server would answer with a full scan."""
-    return [lookup for lookup in declared_lookups(database)
-            if scans_whole_collection(database.command("explain", {"find": lookup.collection,
-                                                                   "filter": {lookup.field: PROBE_VALUE}}))]
+    """The declared lookups the server would answer with a full scan of a collection that is not small."""
+    small: dict[str, bool] = {}
+    found = []
+    for lookup in declared_lookups(database):
+        if not scans_whole_collection(database.command("explain", {"find": lookup.collection,
+                                                                   "filter": {lookup.field: PROBE_VALUE}})):
+            continue
+        if lookup.collection not in small:
+            small[lookup.collection] = database[lookup.collection].count_documents(
+                {}, limit=SMALL_COLLECTION) < SMALL_COLLECTION
+        if not small[lookup.collection]:
+            found.append(lookup)
+    return found
 
 
 def check_lookups_are_indexed(database: Database, mode: str) -> None:

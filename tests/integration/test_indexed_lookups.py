@@ -6,8 +6,8 @@ import pytest
 from deploy.localstack import postgres_bin_dir
 
 from shared.mongo import connect_service_database
-from shared.query_plans import (UnindexedQueries, check_lookups_are_indexed, declared_lookups, scans_whole_collection,
-                                unindexed_lookups)
+from shared.query_plans import (SMALL_COLLECTION, UnindexedQueries, check_lookups_are_indexed, declared_lookups,
+                                scans_whole_collection, unindexed_lookups)
 from services.followups.bootstrap import bootstrap as bootstrap_followups
 
 
@@ -31,10 +31,11 @@ def test_without_the_deploy_steps_index_the_service_refuses_to_start_naming_the_
         pytest.skip("the servers were not started by the test session on FerretDB/PostgreSQL")
     database = connect_service_database(settings, "probe2")
     database["grows"].create_index("unit")
+    # a grown collection: a small one may rightly be read whole (see the next test)
+    database["grows"].insert_many([{"unit": f"单位{n}"} for n in range(SMALL_COLLECTION)])
     check_lookups_are_indexed(database, "enforce")  # the trigger gave the index its GIN twin
     # What a FerretDB whose PostgreSQL lacks the deploy step's trigger would have: FerretDB's B-tree alone.
-    psql = [str(postgres_bin_dir() / "psql"), infra.postgres_url.replace("/ferretdb", "/ferretdb?sslmode=disable"),
-            "-qAtc"]
+    psql = _psql(infra)
     twins = subprocess.run(psql + [f"SELECT indexname FROM pg_indexes WHERE schemaname = '{database.name}' "
                                    "AND indexname LIKE 'grows%unit%gin'"], capture_output=True, text=True, check=True)
     [twin] = twins.stdout.split()
@@ -43,3 +44,26 @@ def test_without_the_deploy_steps_index_the_service_refuses_to_start_naming_the_
     with pytest.raises(UnindexedQueries, match=r"probe2\.grows \{unit: …\}"):
         check_lookups_are_indexed(database, "enforce")
     check_lookups_are_indexed(database, "warn")  # logs it and lets the service start
+
+
+def test_a_small_analysed_collection_read_whole_does_not_stop_a_restart(settings, infra):
+    # Once autovacuum has analysed the relay's one-row lease table, PostgreSQL reads its page instead of the
+    # GIN index it has: a worker restarted then refused to start (CI, test_worker_crashes).
+    if not infra.postgres_url:
+        pytest.skip("the servers were not started by the test session on FerretDB/PostgreSQL")
+    database = connect_service_database(settings, "probe3")
+    database["relay_leases"].insert_one({"_id": "relay:notices", "owner": "worker-1"})
+    table = subprocess.run(_psql(infra) + [f"SELECT tablename FROM pg_tables WHERE schemaname = '{database.name}' "
+                                           "AND tablename LIKE 'relay_leases%'"], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    subprocess.run(_psql(infra) + [f'ANALYZE "{database.name}"."{table}"'], check=True)
+    explained = database.command("explain", {"find": "relay_leases", "filter": {"_id": "relay:notices"}})
+    assert scans_whole_collection(explained), "PostgreSQL reads an analysed one-row table whole"
+
+    check_lookups_are_indexed(database, "enforce")
+    assert unindexed_lookups(database) == []
+
+
+def _psql(infra) -> list[str]:
+    return [str(postgres_bin_dir() / "psql"), infra.postgres_url.replace("/ferretdb", "/ferretdb?sslmode=disable"),
+            "-qAtc"]
