@@ -138,27 +138,75 @@ def working_days_between(start: date, end: date) -> int:
     return count
 
 
+class TrafficLights:  # 红黄绿灯
+    """Today's lights for deadlines: red once past, yellow when due within a window of working days from today,
+    otherwise green. The window's last day is found once, so a page of lights walks the calendar once; the
+    followups API, its domain and the portal all judge lights with this one class."""
+
+    def __init__(self, today: date, yellow_within_working_days: int):
+        _check_date(today, "today")
+        _check_count(yellow_within_working_days, "yellow_within_working_days")
+        self.today = today.isoformat()
+        try:
+            self.horizon: str | None = add_working_days(today, yellow_within_working_days).isoformat()
+        except CalendarOutOfRange:
+            self.horizon = None  # past every calendar (2099): yellow cannot be told, so it is not guessed
+
+    def of(self, deadline: str | date | None) -> str:
+        """The light of a deadline (an ISO date or a date)."""
+        if deadline is None:
+            return Light.GREEN
+        due = deadline.isoformat() if isinstance(deadline, date) else deadline
+        if due < self.today:
+            return Light.RED
+        return Light.YELLOW if self.horizon is not None and due <= self.horizon else Light.GREEN
+
+
 def traffic_light(due: date | None, today: date, yellow_within_working_days: int) -> str:
     """Red once past due, yellow when due within the window of working days from today, otherwise green."""
-    _check_date(today, "today")
-    _check_count(yellow_within_working_days, "yellow_within_working_days")
-    if due is None:
+    if due is not None:
+        _check_date(due, "due")
+    return TrafficLights(today, yellow_within_working_days).of(due)
+
+
+# Case statuses as the followups service names them in its events, as every reader of them needs them.
+CASE_CLOCK_RUNNING = ("open", "planned", "rectifying")  # the unit still owes work: its deadline applies
+CASE_ENDED = ("closed", "withdrawn")
+
+
+def case_light(status: str | None, deadline: str | None, lights: TrafficLights) -> str | None:
+    """A case's light: by its deadline while the unit owes work, green once it has reported, None once ended."""
+    if status is None or status in CASE_ENDED:
+        return None
+    if status not in CASE_CLOCK_RUNNING:
         return Light.GREEN
-    _check_date(due, "due")
-    if today > due:
-        return Light.RED
-    # Same as due <= add_working_days(today, window), but stops at due, so only days near today are asked about
-    # and a due date beyond the calendar's last year is still green rather than an error.
-    remaining = yellow_within_working_days
-    day = today
-    while True:
-        if day >= due:
-            return Light.YELLOW
-        if remaining == 0:
-            return Light.GREEN
-        day += timedelta(days=1)
-        if is_working_day(day):
-            remaining -= 1
+    return lights.of(deadline)
+
+
+def lateness_in_working_days(due: str | None, on: str | None) -> int | None:
+    """How many working days after ``due`` something happened ``on`` (ISO dates; negative: that many before,
+    0: on the day); None without both dates or outside every calendar.
+
+    Lateness is counted in working days everywhere (timeline, CLI, exports): the rules that judge it (签收时限,
+    催办, 预警 after N working days) count working days, so "逾期3个工作日" means the same on every page."""
+    if not due or not on:
+        return None
+    try:
+        return working_days_between(date.fromisoformat(due[:10]), date.fromisoformat(on[:10]))
+    except (CalendarOutOfRange, ValueError):
+        return None
+
+
+def describe_lateness_zh(due: str | None, on: str | None) -> str:
+    """逾期N个工作日, 提前N个工作日 or 按期 for something due ``due`` and done ``on`` ("" when unknown).
+
+    Done on a rest day just after the deadline is late by less than one working day, and says so."""
+    days = lateness_in_working_days(due, on)
+    if days is None:
+        return ""
+    if on[:10] > due[:10]:
+        return f"逾期{days}个工作日" if days else "逾期不足1个工作日"
+    return f"提前{-days}个工作日" if days < 0 else "按期"
 
 
 def overdue_working_days(due: date | None, today: date) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 from shared.aggregate import Aggregate
-from shared.deadlines import CalendarOutOfRange, Light, add_working_days, overdue_working_days, traffic_light
+from shared.deadlines import (CASE_CLOCK_RUNNING, CASE_ENDED, CalendarOutOfRange, TrafficLights, case_light,
+                              overdue_working_days)
 from shared.errors import IllegalTransition, InvalidInput, require_text
 from shared.policy import OfficePolicy
 from services.followups.domain.events import (
@@ -36,8 +37,8 @@ class CaseStatus:
                  VERIFIED: "复查通过", CLOSED: "已销号", WITHDRAWN: "已撤销"}
     ALL = tuple(LABELS_ZH)
     # The unit still owes work: the rectification deadline applies (and the watcher watches it).
-    CLOCK_RUNNING = (OPEN, PLANNED, RECTIFYING)
-    ENDED = (CLOSED, WITHDRAWN)
+    CLOCK_RUNNING = CASE_CLOCK_RUNNING  # (OPEN, PLANNED, RECTIFYING), shared with every reader of the events
+    ENDED = CASE_ENDED  # (CLOSED, WITHDRAWN)
 
 
 class EscalationLevel:
@@ -216,7 +217,7 @@ class RectificationCase(Aggregate):  # 整改事项
 
     def light(self, today: date, policy: OfficePolicy) -> str | None:
         """Traffic light of an open item; None once the case has ended."""
-        return case_light(self.status, self.deadline, today, policy.yellow_within_working_days)
+        return case_light(self.status, self.deadline, TrafficLights(today, policy.yellow_within_working_days))
 
     # -- state ------------------------------------------------------------------------------------
 
@@ -267,18 +268,4 @@ class RectificationCase(Aggregate):  # 整改事项
         if hint and self.status not in CaseStatus.ENDED:
             en, zh = f"{en} ({hint[0]})", f"{zh}（{hint[1]}）"
         return IllegalTransition(en, zh, state=self.status)
-
-
-def case_light(status: str | None, deadline: str | None, today: date, yellow_within_working_days: int) -> str | None:
-    """Green/yellow/red while the unit owes work; green once it has reported; None once the case has ended."""
-    if status in CaseStatus.ENDED or status is None:
-        return None
-    if deadline is None or status not in CaseStatus.CLOCK_RUNNING:
-        return Light.GREEN
-    return traffic_light(date.fromisoformat(deadline), today, yellow_within_working_days)
-
-
-def yellow_horizon(today: date, yellow_within_working_days: int) -> date:
-    """Deadlines on or before this day (and not past) are yellow."""
-    return add_working_days(today, yellow_within_working_days)
 

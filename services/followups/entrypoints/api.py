@@ -6,7 +6,7 @@ from typing import Callable
 from flask_smorest import Blueprint
 
 from shared.auth import Role, require_read_scope
-from shared.deadlines import CalendarOutOfRange
+from shared.deadlines import TrafficLights, case_light
 from shared.errors import NotFound
 from shared.paging import all_of, date_between
 from shared.web import (allow, command_context, create_service_app, current_actor, current_context, page_newest_first,
@@ -14,7 +14,6 @@ from shared.web import (allow, command_context, create_service_app, current_acto
 from services.followups.adapters.read_models import CaseView
 from services.followups.bootstrap import bootstrap
 from services.followups.domain import commands as c
-from services.followups.domain.model import case_light
 from services.followups.entrypoints.schemas import (
     CaseQuerySchema,
     CaseSchema,
@@ -117,10 +116,8 @@ def _with_light(row: CaseView) -> CaseView:
 def _light_of(row: dict) -> str | None:
     deps = current_context().dependencies
     policy = deps["policies"].for_office(row.get("issuer_unit"))
-    try:
-        return case_light(row.get("status"), row.get("deadline"), deps["clock"].today(), policy.yellow_within_working_days)
-    except CalendarOutOfRange:
-        return None  # the yellow window reaches past the official calendar: unknown, not guessed
+    return case_light(row.get("status"), row.get("deadline"),
+                      TrafficLights(deps["clock"].today(), policy.yellow_within_working_days))
 
 
 def create_app():

@@ -16,11 +16,12 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from shared.clock import SHANGHAI
+from shared.deadlines import CASE_CLOCK_RUNNING
+from shared.deadlines import CASE_ENDED as SHARED_CASE_ENDED
 from shared.envelope import GENESIS_HASH, Actor, EventEnvelope, format_time
 
-# Case statuses as the followups service names them in its events (open ... closed).
-CLOCK_RUNNING = ("open", "planned", "rectifying")
-CASE_ENDED = ("closed", "withdrawn")
+# Case statuses as the followups service names them in its events (open ... closed), from the one place.
+CLOCK_RUNNING, CASE_ENDED = CASE_CLOCK_RUNNING, SHARED_CASE_ENDED
 CASE_STATUS_ZH = {"open": "待整改", "planned": "已提交整改方案", "rectifying": "整改中", "reported": "待复查",
                   "verified": "复查通过", "closed": "已销号", "withdrawn": "已撤销"}
 NOTICE_STATUS_ZH = {"draft": "草稿", "issued": "已下发", "acknowledged": "已签收", "cleared": "已清零", "withdrawn": "已撤回"}
@@ -161,7 +162,7 @@ class TimelineEntry:
     prev_hash: str
     hash: str
     due: str | None = None
-    days_late: int | None = None  # positive: late by that many days; negative: early
+    happened_on: str | None = None  # the day of the step judged against ``due`` (lateness is told on display)
 
 
 @dataclass(slots=True)
@@ -279,13 +280,13 @@ class PortalModel:
             if notice.status == "issued" and set(notice.signed_units) >= set(notice.target_units):
                 notice.status = "acknowledged"
             entry.due = notice.sign_for_deadline
-        entry.days_late = _days_between(entry.due, data["signed_on"])
+        entry.happened_on = data["signed_on"]
         return data["notice_id"]
 
     def _on_NoticeSignOverdue(self, entry, data, day):
         if (notice := self.notices.get(data["notice_id"])) is not None:
             notice.sign_overdue = True
-        entry.due, entry.days_late = data["deadline"], _days_between(data["deadline"], day)
+        entry.due, entry.happened_on = data["deadline"], day
         return data["notice_id"]
 
     def _on_NoticeProblemClosed(self, entry, data, day):
@@ -359,19 +360,19 @@ class PortalModel:
         case = self.cases.get(entry.stream_id)
         due = case.reinspection_due if case else None
         case = self._case_step(entry, data, day, status="verified", findings=data["findings"])
-        entry.due, entry.days_late = due, _days_between(due, day)
+        entry.due, entry.happened_on = due, day
         return case.notice_id if case else None
 
     def _on_ReinspectionFailed(self, entry, data, day):
         case = self.cases.get(entry.stream_id)
         due = case.reinspection_due if case else None
         case = self._case_step(entry, data, day, status="rectifying", findings=data["findings"], reported_on=None)
-        entry.due, entry.days_late = due, _days_between(due, day)
+        entry.due, entry.happened_on = due, day
         return case.notice_id if case else None
 
     def _on_RectificationClosed(self, entry, data, day):
         case = self._case_step(entry, data, day, status="closed", closed_on=data["closed_on"], on_time=data.get("on_time"))
-        entry.days_late = _days_between(entry.due, (case.reported_on if case else None) or data["closed_on"])
+        entry.happened_on = (case.reported_on if case else None) or data["closed_on"]
         return data["notice_id"]
 
     def _on_RectificationWithdrawn(self, entry, data, day):
@@ -387,7 +388,7 @@ class PortalModel:
 
     def _on_RectificationOverdue(self, entry, data, day):
         self._case_step(entry, data, day, overdue=True)
-        entry.due, entry.days_late = data["deadline"], _days_between(data["deadline"], data["detected_on"])
+        entry.due, entry.happened_on = data["deadline"], data["detected_on"]
         return data["notice_id"]
 
     def _on_RectificationEscalated(self, entry, data, day):
@@ -399,14 +400,14 @@ class PortalModel:
             if LADDER.index(data["level"]) > current:
                 case.escalation_level = data["level"]
         entry.due = data.get("deadline") or entry.due
-        entry.days_late = _days_between(entry.due, day)
+        entry.happened_on = day
         return self._notice_of(case)
 
     def _on_RectificationCommended(self, entry, data, day):
         return self._notice_of(self._case_step(entry, data, day))
 
     def _timed(self, entry, case, on_day: str):
-        entry.days_late = _days_between(entry.due, on_day)
+        entry.happened_on = on_day
         return self._notice_of(case)
 
     def _notice_of(self, case: CaseRecord | None) -> str | None:
@@ -664,13 +665,6 @@ def _as_dicts(records: dict) -> dict:
             names = names_of[kind] = tuple(f.name for f in fields(record))
         result[key] = {name: getattr(record, name) for name in names}
     return result
-
-
-def _days_between(due: str | None, on: str | None) -> int | None:
-    """How many days after ``due`` something happened on ``on`` (negative: before it)."""
-    if not due or not on:
-        return None
-    return (date.fromisoformat(on[:10]) - date.fromisoformat(due[:10])).days
 
 
 # -- the chain check, without shared.envelope's generic conversions where the event is plain JSON ------------

@@ -12,11 +12,9 @@ from datetime import date
 from typing import Iterable
 
 from shared.auth import Role
-from shared.deadlines import CalendarOutOfRange, Light, add_working_days
+from shared.deadlines import Light, TrafficLights, case_light
 from shared.policy import PolicyBook
 from services.portal.domain.model import (
-    CASE_ENDED,
-    CLOCK_RUNNING,
     NO_TASK,
     PROMPT_KINDS,
     CaseRecord,
@@ -90,31 +88,27 @@ def _contains(period: Period):
 
 
 class LightRule:
-    """Today's traffic light of a case: each issuing office's own yellow window (computed once per request)."""
+    """Today's traffic light of a case: each issuing office's own yellow window (shared TrafficLights, one per
+    office, computed once per request)."""
 
     def __init__(self, today: date, policies: PolicyBook):
         self.today = today.isoformat()
+        self._today = today
         self._policies = policies
-        self._horizons: dict[str | None, str | None] = {}
+        self._lights: dict[str | None, TrafficLights] = {}
+
+    def lights(self, office: str | None) -> TrafficLights:
+        if office not in self._lights:
+            window = self._policies.for_office(office).yellow_within_working_days
+            self._lights[office] = TrafficLights(self._today, window)
+        return self._lights[office]
 
     def _horizon(self, office: str | None) -> str | None:
-        if office not in self._horizons:
-            try:
-                window = self._policies.for_office(office).yellow_within_working_days
-                self._horizons[office] = add_working_days(date.fromisoformat(self.today), window).isoformat()
-            except CalendarOutOfRange:
-                self._horizons[office] = None  # the calendar ends within the window: yellow cannot be told
-        return self._horizons[office]
+        """The last day of the office's yellow window (None: past every calendar)."""
+        return self.lights(office).horizon
 
     def light(self, case: CaseRecord) -> str | None:
-        if case.status in CASE_ENDED:
-            return None
-        if case.status not in CLOCK_RUNNING or case.deadline is None:
-            return Light.GREEN
-        if case.deadline < self.today:
-            return Light.RED
-        horizon = self._horizon(case.issuer_unit)
-        return Light.YELLOW if horizon is not None and case.deadline <= horizon else Light.GREEN
+        return case_light(case.status, case.deadline, self.lights(case.issuer_unit))
 
 
 def visible_cases(model: PortalModel, viewer: Viewer) -> Iterable[CaseRecord]:

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from shared.auth import Role
 from shared.errors import Forbidden, NotFound
+from shared.deadlines import describe_lateness_zh
 from services.api_client import ServiceUnreachable
 from services.portal.domain.model import ESCALATION_ZH, NOTICE_STATUS_ZH, CaseRecord, NoticeRecord, PortalModel, TimelineEntry
 from services.portal.domain.queries import LightRule, NoticeFilter, Viewer, notice_rows, timeline, timeline_verification
@@ -456,12 +457,13 @@ def event_label(entry: TimelineEntry) -> str:
     return label
 
 
-def timing_label(days_late: int | None) -> str:
-    if days_late is None:
-        return ""
-    if days_late > 0:
-        return f"逾期{days_late}天"
-    return f"提前{-days_late}天" if days_late < 0 else "按期"
+def timing_label(entry: TimelineEntry) -> str:
+    """How the step stood to its deadline, in working days as every surface counts lateness (shared.deadlines)."""
+    return describe_lateness_zh(entry.due, entry.happened_on)
+
+
+def is_late(entry: TimelineEntry) -> bool:
+    return bool(entry.due and entry.happened_on and entry.happened_on[:10] > entry.due[:10])
 
 
 def event_summary(entry: TimelineEntry) -> str:
@@ -545,7 +547,7 @@ def timeline_rows(entries: list[TimelineEntry], model: PortalModel) -> list[dict
             "number": number, "time": shanghai_time(entry.recorded_at), "event": event_label(entry),
             "subject": stream_label(entry, model), "actor": name,
             "role": ROLE_ZH.get(actor.get("role"), actor.get("role") or ""), "unit": actor.get("unit") or "",
-            "due": entry.due or "", "timing": timing_label(entry.days_late), "late": (entry.days_late or 0) > 0,
+            "due": entry.due or "", "timing": timing_label(entry), "late": is_late(entry),
             "summary": event_summary(entry), "entry": entry,
         })
     return rows

@@ -12,7 +12,7 @@ from typing import Callable
 
 import pytest
 
-from shared.deadlines import DayKind, Light, Period
+from shared.deadlines import DayKind, Light, Period, TrafficLights, case_light
 from shared.errors import IllegalTransition, InvalidInput
 from shared.policy import OfficePolicy
 from services.followups.domain.events import (
@@ -35,7 +35,6 @@ from services.followups.domain.model import (
     EscalationLevel,
     RectificationCase,
     case_id_for,
-    case_light,
 )
 
 CASE_ID = case_id_for("notice-1", "P1")
@@ -612,7 +611,7 @@ class TestTheTrafficLightOfACase:
     ])
     @pytest.mark.parametrize("status", CaseStatus.CLOCK_RUNNING)
     def test_an_open_item_is_green_then_yellow_near_the_deadline_then_red(self, status, today, light):
-        assert case_light(status, DEADLINE, today, 3) == light
+        assert case_light(status, DEADLINE, TrafficLights(today, 3)) == light
         assert case_in(status).light(today, POLICY) == light
 
     @pytest.mark.parametrize("status", [CaseStatus.REPORTED, CaseStatus.VERIFIED])
@@ -621,7 +620,7 @@ class TestTheTrafficLightOfACase:
 
     @pytest.mark.parametrize("status", [*CaseStatus.ENDED, None])
     def test_an_ended_case_has_no_light(self, status):
-        assert case_light(status, DEADLINE, date(2020, 12, 31), 3) is None
+        assert case_light(status, DEADLINE, TrafficLights(date(2020, 12, 31), 3)) is None
 
     def test_a_case_without_a_deadline_is_green(self):
         assert case_in(CaseStatus.OPEN, deadline=None).light(date(2020, 12, 31), POLICY) == Light.GREEN

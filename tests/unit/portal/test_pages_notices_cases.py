@@ -34,7 +34,7 @@ from services.notices.domain import commands as nc
 from services.notices.domain.model import NOTICE_KINDS as NOTICES_KINDS
 from services.portal.adapters.users import DEMO_OFFICE, DEMO_PASSWORD, UserDirectory
 from services.portal.context import PortalContext
-from services.portal.domain.model import PortalModel
+from services.portal.domain.model import PortalModel, TimelineEntry
 from services.portal.entrypoints import pages_cases, pages_notices
 from services.portal.entrypoints.api import create_app
 from services.tasks.bootstrap import bootstrap as bootstrap_tasks
@@ -415,7 +415,8 @@ class TestTimeline:
         types = [chunk.split('"', 1)[0] for chunk in html.split('data-event="')[1:]]
         assert types == [e.type for e in entries]
         assert types[0] == "NoticeIssued" and types[-1] == "DeadlineExtended"
-        for text in ("下发督办通知", "签收", "逾期2天", "提前1天", "提前2天", "提交整改报告", "复查通过", "销号", "问题销号",
+        for text in ("下发督办通知", "签收", "逾期2个工作日", "提前1个工作日", "提前2个工作日", "提交整改报告", "复查通过",
+                     "销号", "问题销号",
                      "整改逾期", "督办升级·催办（系统自动）", "督办升级·通报", "延期", "巴州区经办人", "责任单位经办人",
                      "督导办工作人员",
                      "2024-03-08 09:01:00", "巴教督通〔2024〕3号", "整改时限监测", "整改跟踪服务", "问题P1于2024-03-19销号",
@@ -447,7 +448,7 @@ class TestTimeline:
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0] == pages_notices.TIMELINE_HEADERS
         assert len(rows) == 1 + len(timeline(portal_context.model, world["a"]))
-        assert rows[1][2] == "下发督办通知" and any(row[8] == "逾期2天" for row in rows)
+        assert rows[1][2] == "下发督办通知" and any(row[8] == "逾期2个工作日" for row in rows)
 
     def test_typed_text_is_never_exported_as_a_formula(self, login, world, portal_context):
         from services.portal.domain.queries import timeline
@@ -499,7 +500,7 @@ class TestCasePage:
         html = page(login("auditor"), f"/cases/{world['a1']}")
         for text in ("教学楼危房未拆除", "限期拆除并报送佐证", BAZHOU, "张三", "2024-03-20", "已销号",
                      "拆除危房，学生转移至新楼", "封闭危房", "危房已封闭，拆除队伍已进场", "封闭现场照片", "危房已全部拆除",
-                     "拆除验收单", "现场核查，危房已拆除", "按期完成", "提前2天"):
+                     "拆除验收单", "现场核查，危房已拆除", "按期完成", "提前2个工作日"):
             assert text in html, text
         assert "<h2>办理</h2>" not in html  # an auditor reads only
 
@@ -597,8 +598,19 @@ def test_the_portal_offers_the_notice_kinds_and_measures_the_services_accept():
     assert set(pages_cases.ESCALATION_CHOICES) == set(pages_cases.ESCALATION_ZH)
 
 
-def test_timing_labels():
-    assert [pages_notices.timing_label(d) for d in (None, 3, 0, -2)] == ["", "逾期3天", "按期", "提前2天"]
+def test_timing_labels_count_working_days():
+    def label(due, on):
+        entry = TimelineEntry(service="notices", event_id="e", stream_id="s", stream_type="notice", version=1,
+                              type="NoticeSigned", recorded_at=None, actor={}, data={}, correlation_id="c",
+                              causation_id=None, prev_hash="", hash="", due=due, happened_on=on)
+        return pages_notices.timing_label(entry), pages_notices.is_late(entry)
+
+    assert label("2024-03-06", "2024-03-08") == ("逾期2个工作日", True)  # Wednesday → Friday
+    assert label("2024-03-08", "2024-03-11") == ("逾期1个工作日", True)  # Friday → Monday: the weekend is not counted
+    assert label("2024-03-08", "2024-03-09") == ("逾期不足1个工作日", True)  # done on the Saturday after
+    assert label("2024-03-20", "2024-03-18") == ("提前2个工作日", False)
+    assert label("2024-03-20", "2024-03-20") == ("按期", False)
+    assert label(None, "2024-03-20") == ("", False)
 
 
 class TestDeadlinesOnAnUnpublishedCalendar:

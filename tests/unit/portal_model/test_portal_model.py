@@ -9,6 +9,7 @@ import pytest
 from shared.bus import CommandContext
 from shared.clock import FixedClock
 from shared.contracts import NoticeIssued
+from shared.deadlines import lateness_in_working_days
 from shared.envelope import Actor
 from shared.eventstore.memory import InMemoryEventStore
 from shared.policy import PolicyBook
@@ -79,9 +80,11 @@ class TestTheModelFollowsTheEvents:
         assert len(entries) == len(list(notice_store.read_all())) + len(list(case_store.read_all()))
         assert entries[0].type == "NoticeIssued"
         closed = next(e for e in entries if e.type == "RectificationClosed")
-        assert (closed.due, closed.days_late) == ("2020-09-10", 5)  # reported on 09-15 against 09-10
+        assert (closed.due, closed.happened_on) == ("2020-09-10", "2020-09-15")  # judged on the day it was reported
+        assert lateness_in_working_days(closed.due, closed.happened_on) == 3  # Friday 11th, Monday 14th, Tuesday 15th
         signed = next(e for e in entries if e.type == "NoticeSigned")
-        assert signed.due == model.notices["n1"].sign_for_deadline and signed.days_late < 0  # signed early
+        assert signed.due == model.notices["n1"].sign_for_deadline
+        assert lateness_in_working_days(signed.due, signed.happened_on) < 0  # signed early
 
     def test_a_tampered_event_breaks_its_streams_chain_and_is_named(self, world):
         _, notice_store, case_store = world

@@ -10,8 +10,12 @@ from shared.deadlines import (
     Light,
     Period,
     add_calendar_days,
+    TrafficLights,
     add_working_days,
+    case_light,
+    describe_lateness_zh,
     is_provisional,
+    lateness_in_working_days,
     is_working_day,
     overdue_working_days,
     traffic_light,
@@ -301,3 +305,30 @@ class TestOverdueWorkingDays:
 
     def test_a_due_date_beyond_the_calendar_is_not_overdue_and_needs_no_calendar(self):
         assert overdue_working_days(date(2027, 3, 1), date(2026, 11, 23)) == 0
+
+
+class TestOneWayOfJudgingTime:
+    """The lights and the lateness every surface shows come from shared.deadlines alone."""
+
+    def test_lights_are_red_past_the_deadline_yellow_within_the_window_green_beyond(self):
+        lights = TrafficLights(date(2020, 9, 24), 3)  # window: 25th, Sunday 27th (调休), 28th
+        assert lights.horizon == "2020-09-28"
+        assert [lights.of(d) for d in ("2020-09-23", "2020-09-24", "2020-09-28", "2020-09-29", None)] == [
+            Light.RED, Light.YELLOW, Light.YELLOW, Light.GREEN, Light.GREEN]
+        assert lights.of(date(2020, 9, 23)) == Light.RED
+
+    def test_a_case_light_follows_its_status(self):
+        lights = TrafficLights(date(2020, 9, 30), 3)
+        assert case_light("rectifying", "2020-09-29", lights) == Light.RED
+        assert case_light("reported", "2020-09-29", lights) == Light.GREEN, "the unit owes nothing while 复查 is due"
+        assert case_light("closed", "2020-09-29", lights) is None and case_light(None, None, lights) is None
+
+    def test_lateness_is_counted_in_working_days(self):
+        assert lateness_in_working_days("2020-09-30", "2020-10-09") == 1  # across the National Day holiday
+        assert lateness_in_working_days("2020-10-09", "2020-09-30") == -1
+        assert lateness_in_working_days("2020-09-30", None) is None
+        assert lateness_in_working_days("2099-12-30", "2100-01-05") is None, "past every calendar: unknown"
+        assert describe_lateness_zh("2020-09-30", "2020-10-09") == "逾期1个工作日"
+        assert describe_lateness_zh("2020-09-30", "2020-10-01") == "逾期不足1个工作日"
+        assert describe_lateness_zh("2020-10-09", "2020-09-30") == "提前1个工作日"
+        assert describe_lateness_zh("2020-10-09", "2020-10-09") == "按期"
