@@ -47,6 +47,16 @@ class TaskCreated(DomainEvent):  # 督导任务已创建
     targets: list[str] = field(default_factory=list)  # quantitative targets, e.g. "创建率达到95%及以上"
 
 
+@dataclass(frozen=True)
+class HolidayArrangementRecorded(DomainEvent):  # 节假日安排已录入（国务院办公厅公布的当年放假安排）
+    """Every service counts working days on it (shared/calendars.py) once an office has recorded it."""
+
+    year: int
+    holidays: list[str]  # ISO dates off (放假)
+    workdays: list[str] = field(default_factory=list)  # weekend days worked instead (调休上班)
+    source: str = ""  # the notice it was published in, e.g. 国办发明电〔2026〕N号
+
+
 # -- notices (督办通知) --------------------------------------------------------------------------
 
 @dataclass(frozen=True)

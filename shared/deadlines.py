@@ -14,7 +14,7 @@ import chinese_calendar
 from chinese_calendar import constants as _calendar_data
 
 from shared.errors import InvalidInput
-from shared.holidays import LAST_PROVISIONAL_YEAR, provisional_arrangement
+from shared.holidays import LAST_PROVISIONAL_YEAR, YearArrangement, provisional_arrangement
 
 # The package only knows the years the State Council has published; derive them as the package itself does.
 FIRST_KNOWN_YEAR: int = min(_calendar_data.holidays).year
@@ -90,20 +90,41 @@ def _is_workday_known(day: date) -> bool:
     return chinese_calendar.is_workday(day)
 
 
+# Years after the package's last one whose published arrangement an office has recorded (the tasks service
+# keeps them; every process loads them through shared/calendars.py). Replaced whole, never mutated: readers
+# on other threads see the old or the new mapping.
+_recorded: dict[int, YearArrangement] = {}
+
+
+def use_recorded_arrangements(arrangements: list[YearArrangement]) -> None:
+    """The published arrangements offices have recorded: they replace the provisional ones of their years."""
+    global _recorded
+    _recorded = {a.year: a for a in arrangements if a.year > LAST_KNOWN_YEAR and not a.provisional}
+
+
+def arrangement_of(year: int) -> YearArrangement | None:
+    """A year's arrangement beyond the package: recorded by an office, else provisional (None: the package's)."""
+    if FIRST_KNOWN_YEAR <= year <= LAST_KNOWN_YEAR:
+        return None
+    if not LAST_KNOWN_YEAR < year <= LAST_PROVISIONAL_YEAR:
+        raise CalendarOutOfRange(date(year, 1, 1))
+    return _recorded.get(year) or provisional_arrangement(year)
+
+
 def is_working_day(day: date) -> bool:
     """Whether offices work on this day (statutory holidays off, make-up workdays 调休 on)."""
     _check_date(day, "day")
     if FIRST_KNOWN_DAY <= day <= LAST_KNOWN_DAY:
         return _is_workday_known(day)
     if LAST_KNOWN_DAY < day <= LAST_COUNTABLE_DAY:
-        return provisional_arrangement(day.year).is_working_day(day)
+        return (_recorded.get(day.year) or provisional_arrangement(day.year)).is_working_day(day)
     raise CalendarOutOfRange(day)
 
 
 def is_provisional(day: date) -> bool:
     """Whether working-day questions about this day are answered by a provisional calendar (not yet published)."""
     _check_date(day, "day")
-    return day > LAST_KNOWN_DAY
+    return day > LAST_KNOWN_DAY and day.year not in _recorded
 
 
 def add_calendar_days(start: date, n: int) -> date:
@@ -245,7 +266,10 @@ class Period:
 
     def provisional_after(self, start: date) -> bool:
         """Whether the due date this period gives from start was counted (partly) on a provisional calendar."""
-        return self.kind == DayKind.WORKING and is_provisional(self.after(start))
+        if self.kind != DayKind.WORKING:
+            return False
+        due = self.after(start)
+        return any(is_provisional(date(year, 12, 31)) for year in range(start.year, due.year + 1))
 
     def describe_zh(self) -> str:
         """The period as written in a notice, e.g. 5个工作日 or 30日."""

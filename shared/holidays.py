@@ -20,6 +20,8 @@ from functools import cache
 
 from lunar_python import Lunar, Solar
 
+from shared.errors import InvalidInput
+
 # lunar-python's tables are exact well beyond this; a deadline further out is a typo, not a plan.
 LAST_PROVISIONAL_YEAR = 2099
 
@@ -67,3 +69,26 @@ def provisional_arrangement(year: int) -> YearArrangement:
                 make_up += timedelta(days=1)
             holidays.add(make_up)
     return YearArrangement(year, frozenset(holidays), provisional=True)
+
+
+def published_arrangement(year: int, holidays: list[date], workdays: list[date]) -> YearArrangement:
+    """The State Council's arrangement for ``year`` as an office records it: the days off (放假) and the weekend
+    days worked instead (调休上班). Refused with the field named: a date outside the year, a make-up working
+    day that is not a Saturday or Sunday, a day both off and worked, or no holiday at all."""
+    if not holidays:
+        raise InvalidInput(f"the arrangement for {year} lists no holidays", f"{year}年放假安排没有放假日期",
+                           field="holidays")
+    for field, days in (("holidays", holidays), ("workdays", workdays)):
+        for number, day in enumerate(days):
+            if day.year != year:
+                raise InvalidInput(f"{field}.{number}: {day} is not in {year}", f"{day} 不在{year}年内",
+                                   field=f"{field}.{number}")
+    for number, day in enumerate(workdays):
+        if day.weekday() < 5:
+            raise InvalidInput(f"workdays.{number}: {day} is a weekday; a make-up working day (调休) is a weekend day",
+                               f"{day} 是工作日，调休上班日应为周六或周日", field=f"workdays.{number}")
+    both = sorted(set(holidays) & set(workdays))
+    if both:
+        raise InvalidInput(f"{both[0]} is listed as both a holiday and a working day", f"{both[0]} 不能既放假又上班",
+                           field="workdays")
+    return YearArrangement(year, frozenset(holidays), frozenset(workdays), provisional=False)

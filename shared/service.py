@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from pymongo.database import Database
 
+from shared import calendars
 from shared.bus import Handler, MessageBus, UnitOfWork
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
@@ -38,6 +39,8 @@ class ServiceContext:
     reactions: dict[str, EventHandler] = field(default_factory=dict)
     # name -> periodic job the worker runs (e.g. the deadline watcher), with its interval in seconds
     timers: dict[str, "Timer"] = field(default_factory=dict)
+    # loads the holiday arrangements offices have recorded into shared.deadlines (None: nothing connected)
+    calendar: calendars.CalendarRefresh | None = None
     # what handlers may ask for by keyword (clock, policies, ...)
     dependencies: dict[str, Any] = field(default_factory=dict)
 
@@ -68,6 +71,18 @@ LIST_SETTLE_QUIET = timedelta(seconds=10)
 def _idempotency_expiry(database: Database, settings: Settings) -> Timer:
     keys = IdempotencyStore(database, ttl=timedelta(days=settings.idempotency_ttl_days))
     return Timer(lambda: keys.purge_expired(utc_now()), IDEMPOTENCY_EXPIRY_INTERVAL)
+
+
+def _follow_recorded_calendars(context: ServiceContext, database: Database) -> None:
+    """Count on the holiday arrangements offices have recorded: load them now and every minute; a service other
+    than their owner keeps its copy from the owner's topic."""
+    refresh = context.calendar = calendars.CalendarRefresh(database)
+    refresh(force=True)
+    context.timers["calendar-refresh"] = Timer(lambda: refresh(force=True), calendars.REFRESH_SECONDS)
+    if context.name != calendars.OWNER:
+        if calendars.OWNER in context.reactions:
+            raise RuntimeError(f"{context.name} reacts to the {calendars.OWNER} topic already: compose the handlers")
+        context.reactions[calendars.OWNER] = lambda envelope: calendars.keep_arrangement(database, envelope)
 
 
 def bootstrap_service(
@@ -112,6 +127,7 @@ def bootstrap_service(
         context.timers = timers(context)
     if database is not None:
         context.timers["idempotency-expiry"] = _idempotency_expiry(database, settings)
+        _follow_recorded_calendars(context, database)
     if projection is not None and database is not None:
         documents = projection.documents
         context.timers["list-settle"] = Timer(lambda: settle_list_counts(documents, LIST_SETTLE_QUIET),

@@ -156,6 +156,8 @@ def _install_request_hooks(app: Flask, context: ServiceContext) -> None:
             # Identity before anything else: an anonymous caller learns nothing, not even validation errors.
             g.actor = actor_from_header(context.settings.jwt_secret, request.headers.get("Authorization"))
             _refuse_unencodable_json()
+            if context.calendar is not None:
+                context.calendar()  # a year an office recorded elsewhere counts here within a minute
             if keys is not None and request.method == "POST" and idempotency.HEADER in request.headers:
                 return _begin_idempotent(keys)
         return None

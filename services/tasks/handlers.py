@@ -13,12 +13,13 @@ from services.tasks.domain.commands import (
     ImportPlan,
     LinkNotice,
     RecordMatterClosed,
+    RecordHolidayArrangement,
     RecordPlan,
     RecordTaskProgress,
     TaskInput,
     UnlinkWithdrawnNotice,
 )
-from services.tasks.domain.model import Task, WorkPlan
+from services.tasks.domain.model import HolidayYear, Task, WorkPlan, holiday_year_id
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,15 @@ def record_matter_closed(command: RecordMatterClosed, uow: UnitOfWork, context: 
         notice_id=command.notice_id, matter_id=command.matter_id, closed_on=command.closed_on, on_time=command.on_time))
 
 
+def record_holiday_arrangement(command: RecordHolidayArrangement, uow: UnitOfWork, context: CommandContext) -> str:
+    year = uow.get(HolidayYear, holiday_year_id(command.year))
+    check_expected_version(year, command.expected_version)
+    year.record(year=command.year, holidays=list(command.holidays), workdays=list(command.workdays),
+                source=command.source)
+    uow.save(year, context)
+    return year.id
+
+
 HANDLERS: dict[type, Handler] = {
     RecordPlan: record_plan,
     ImportPlan: import_plan,
@@ -119,4 +129,5 @@ HANDLERS: dict[type, Handler] = {
     LinkNotice: link_notice,
     UnlinkWithdrawnNotice: unlink_withdrawn_notice,
     RecordMatterClosed: record_matter_closed,
+    RecordHolidayArrangement: record_holiday_arrangement,
 }

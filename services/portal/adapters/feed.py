@@ -8,12 +8,15 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
 from shared.config import Settings
+from shared.deadlines import use_recorded_arrangements
 from shared.envelope import EventEnvelope
+from shared.holidays import YearArrangement
 from shared.kafka import ensure_topics
 from services.portal.adapters.snapshot import PartitionMark, load_newest, remove_leftovers, write_snapshot
 from services.portal.domain.model import PortalModel
@@ -67,6 +70,7 @@ class TopicFeed:
 
     def apply_batch(self, batches) -> int:
         applied = 0
+        calendars_before = dict(self.model.holiday_years)
         with self.lock:
             for partition, records in batches.items():
                 service = self._services[partition.topic]
@@ -80,6 +84,8 @@ class TopicFeed:
                     applied += self.model.apply(service, event)
                 if records:
                     self._last_records[partition] = records[-1]
+        if calendars_before != self.model.holiday_years:
+            count_on_recorded_calendars(self.model)
         return applied
 
     def catch_up(self, consumer: KafkaConsumer, partitions: list[TopicPartition], stop: threading.Event | None = None) -> int:
@@ -115,6 +121,7 @@ class TopicFeed:
             return False
         with self.lock:
             self.model.adopt(snapshot.model)
+        count_on_recorded_calendars(self.model)
         for partition in partitions:
             consumer.seek(partition, marks[partition].position)
         self._restored_marks = marks
@@ -250,6 +257,14 @@ def _collector_paused():
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def count_on_recorded_calendars(model: PortalModel) -> None:
+    """The portal's lights and lateness count on the arrangements offices recorded (from the tasks topic)."""
+    use_recorded_arrangements([
+        YearArrangement(year, frozenset(date.fromisoformat(d) for d in holidays),
+                        frozenset(date.fromisoformat(d) for d in workdays))
+        for year, (holidays, workdays) in model.holiday_years.items()])
 
 
 def rebuild_from_topics(settings: Settings) -> PortalModel:

@@ -194,6 +194,8 @@ class PortalModel:
         self.case_order: dict[str, int] = {}  # case id -> its place in ``cases`` (insertion order)
         self.notice_order: dict[str, int] = {}
         self.case_ids_by_task: dict[str, list[str]] = {}  # task id (or NO_TASK) -> cases linked to it, in order
+        # year -> (days off, weekend days worked) as an office recorded the State Council's arrangement
+        self.holiday_years: dict[int, tuple[list[str], list[str]]] = {}
 
     # -- applying events ----------------------------------------------------------------------------
 
@@ -244,6 +246,10 @@ class PortalModel:
         if handler is not None:
             return handler(entry, entry.data, day)
         return entry.data.get("notice_id")
+
+    def _on_HolidayArrangementRecorded(self, entry, data, day):
+        self.holiday_years[int(data["year"])] = (list(data["holidays"]), list(data.get("workdays") or []))
+        return None  # no notice's timeline
 
     # notices ----------------------------------------------------------------------------------------
 

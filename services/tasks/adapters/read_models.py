@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from mongoengine import DateTimeField, DictField, Document, IntField, ListField, StringField
+from mongoengine.connection import get_db
+
+from shared import calendars
 
 from shared.envelope import EventEnvelope
 from shared.read_models import Projection, in_order_update, insert_once
@@ -91,6 +94,8 @@ PROJECTION = Projection(
         "TaskNoticeLinked": _task_update(lambda e: {f"links.{e.data['notice_id']}": e.data["matter_ids"]}),
         "TaskNoticeWithdrawn": _task_update(None, lambda e: {"withdrawn_notices": e.data["notice_id"]}),
         "TaskMatterClosed": _task_update(None, lambda e: {"closed_matters": e.data["matter_id"]}),
+        # the tasks service's own copy of the recorded holiday arrangements (the others keep theirs from the topic)
+        calendars.RECORDED: lambda e: calendars.keep_arrangement(get_db(SERVICE), e),
     },
     [PlanView, TaskView],
 )

@@ -80,3 +80,12 @@ class RecordMatterClosed:  # reaction: one of its matters was closed (销号)
     matter_id: str
     closed_on: str
     on_time: bool = True
+
+
+@dataclass(frozen=True)
+class RecordHolidayArrangement:  # 录入国务院公布的当年节假日安排
+    year: int
+    holidays: tuple[date, ...]
+    workdays: tuple[date, ...] = ()  # 调休上班的周末
+    source: str = ""  # 文号 of the State Council's notice
+    expected_version: int | None = None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.contracts import PlanImported, PlanRecorded, TaskCreated
+from shared.contracts import HolidayArrangementRecorded, PlanImported, PlanRecorded, TaskCreated
 from shared.events import DomainEvent, EventRegistry
 
 
@@ -49,4 +49,4 @@ class TaskMatterClosed(DomainEvent):  # 相关督办事项已销号
 
 
 REGISTRY = EventRegistry(PlanRecorded, PlanImported, TaskCreated, TaskProgressRecorded, TaskCompleted, TaskCancelled,
-                         TaskNoticeLinked, TaskNoticeWithdrawn, TaskMatterClosed)
+                         TaskNoticeLinked, TaskNoticeWithdrawn, TaskMatterClosed, HolidayArrangementRecorded)

@@ -4,9 +4,12 @@ from __future__ import annotations
 from datetime import date
 
 from shared.aggregate import Aggregate
+from shared.deadlines import LAST_KNOWN_YEAR
+from shared.holidays import LAST_PROVISIONAL_YEAR, published_arrangement
 from shared.errors import IllegalTransition, InvalidInput, require_text
 from services.tasks.domain.commands import TaskInput
 from services.tasks.domain.events import (
+    HolidayArrangementRecorded,
     PlanImported,
     PlanRecorded,
     TaskCancelled,
@@ -175,3 +178,29 @@ def task_counts(linked: dict[str, list[str]], withdrawn: set[str], closed: set[s
         "completion_rate": round(len(done) / len(supervised), 4) if supervised else None,
     }
 
+
+
+def holiday_year_id(year: int) -> str:
+    return f"holidays-{year}"
+
+
+class HolidayYear(Aggregate):  # 某年的节假日安排
+    """The State Council's published arrangement of one year, as an office records it; recording it again
+    corrects it (a new version). Deadlines fixed before stay fixed: only later counting changes."""
+
+    stream_type = "holiday_year"
+
+    def record(self, *, year: int, holidays: list[date], workdays: list[date], source: str) -> None:
+        if not LAST_KNOWN_YEAR < year <= LAST_PROVISIONAL_YEAR:
+            raise InvalidInput(
+                f"only years after {LAST_KNOWN_YEAR} (the official calendar's last) up to {LAST_PROVISIONAL_YEAR} "
+                f"can be recorded, got {year}",
+                f"只能录入 {LAST_KNOWN_YEAR + 1}–{LAST_PROVISIONAL_YEAR} 年的放假安排（{LAST_KNOWN_YEAR} 年及以前已内置）",
+                field="year")
+        require_text(source, "source", "发布文号")
+        published_arrangement(year, holidays, workdays)  # refuses what cannot be a year's arrangement
+        self._record(HolidayArrangementRecorded(year=year, holidays=sorted(d.isoformat() for d in set(holidays)),
+                                                workdays=sorted(d.isoformat() for d in set(workdays)), source=source))
+
+    def apply(self, event) -> None:
+        pass  # every recording stands on its own; the stream keeps who recorded which version when

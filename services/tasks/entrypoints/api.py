@@ -3,18 +3,33 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import date, timedelta
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from mongoengine.queryset.visitor import Q
 
+from shared import calendars
 from shared.auth import Role, read_scope, require_read_scope
+from shared.deadlines import FIRST_KNOWN_YEAR, LAST_KNOWN_YEAR, is_working_day
+from shared.holidays import LAST_PROVISIONAL_YEAR, provisional_arrangement
 from shared.errors import DeadlineExceeded, InvalidInput, NotFound
 from shared.web import allow, command_context, create_service_app, current_actor, current_context, paginate
 from services.tasks.adapters.read_models import PlanView, TaskView
 from services.tasks.bootstrap import bootstrap
-from services.tasks.domain.commands import CancelTask, CompleteTask, ImportPlan, RecordPlan, RecordTaskProgress, TaskInput
+from services.tasks.domain.commands import (
+    CancelTask,
+    CompleteTask,
+    ImportPlan,
+    RecordHolidayArrangement,
+    RecordPlan,
+    RecordTaskProgress,
+    TaskInput,
+)
 from services.tasks.entrypoints.schemas import (
+    CalendarsSchema,
+    HolidayYearSchema,
+    RecordHolidaysSchema,
     ImportPlanSchema,
     PlanPreviewSchema,
     PlanSchema,
@@ -44,6 +59,9 @@ plans = Blueprint("plans", __name__, url_prefix="/plans",
 tasks = Blueprint("tasks", __name__, url_prefix="/tasks",
                   description="督导任务 supervision tasks: a unit handler or department liaison reads those its unit "
                               "leads or partners in")
+calendars_api = Blueprint("calendars", __name__, url_prefix="/calendars",
+                          description="工作日历 the holiday arrangements working days are counted on: built in, recorded "
+                                      "by office staff from the State Council's notice, or provisional")
 log = logging.getLogger(__name__)
 
 
@@ -204,6 +222,67 @@ def _plan_or_404(plan_id: str) -> PlanView:
     return plan
 
 
+@calendars_api.route("")
+class Calendars(MethodView):
+    @calendars_api.response(200, CalendarsSchema)
+    def get(self):
+        """Which years are built in, which an office has recorded (who and when), and from when counting is
+        provisional."""
+        recorded = [_recorded_year(row) for row in current_context().database[calendars.COLLECTION].find().sort("_id")]
+        years = {row["year"] for row in recorded}
+        provisional_from = LAST_KNOWN_YEAR + 1
+        while provisional_from in years:
+            provisional_from += 1
+        return {"official_years": [FIRST_KNOWN_YEAR, LAST_KNOWN_YEAR], "recorded": recorded,
+                "provisional_from": provisional_from}
+
+
+@calendars_api.route("/<int(signed=True):year>")
+class CalendarYear(MethodView):
+    @calendars_api.response(200, HolidayYearSchema)
+    def get(self, year):
+        """One year's days off and make-up working days, and where they come from."""
+        return _calendar_year(year)
+
+    @allow(Role.OFFICE_STAFF)
+    @calendars_api.arguments(RecordHolidaysSchema)
+    @calendars_api.response(201, HolidayYearSchema)
+    def post(self, payload, year):
+        """Record the State Council's published arrangement of a year (office staff); every service counts working
+        days on it within a minute. Deadlines already fixed stay fixed."""
+        command = RecordHolidayArrangement(year=year, holidays=tuple(payload["holidays"]),
+                                           workdays=tuple(payload["workdays"]), source=payload["source"],
+                                           expected_version=payload["expected_version"])
+        current_context().bus.handle(command, command_context())
+        if current_context().calendar is not None:
+            current_context().calendar(force=True)  # this process counts on it at once
+        return _calendar_year(year)
+
+
+def _calendar_year(year: int) -> dict:
+    if not FIRST_KNOWN_YEAR <= year <= LAST_PROVISIONAL_YEAR:
+        raise NotFound(f"no calendar for {year} (years {FIRST_KNOWN_YEAR}–{LAST_PROVISIONAL_YEAR})",
+                       f"没有 {year} 年的工作日历（{FIRST_KNOWN_YEAR}–{LAST_PROVISIONAL_YEAR} 年）")
+    row = current_context().database[calendars.COLLECTION].find_one({"_id": year})
+    if row is not None:
+        return _recorded_year(row)
+    if year <= LAST_KNOWN_YEAR:
+        days = [date(year, 1, 1) + timedelta(days=n) for n in range((date(year, 12, 31) - date(year, 1, 1)).days + 1)]
+        return {"year": year, "status": "official",
+                "holidays": [d.isoformat() for d in days if d.weekday() < 5 and not is_working_day(d)],
+                "workdays": [d.isoformat() for d in days if d.weekday() >= 5 and is_working_day(d)],
+                "source": "chinese-calendar"}
+    arrangement = provisional_arrangement(year)
+    return {"year": year, "status": "provisional", "holidays": sorted(d.isoformat() for d in arrangement.holidays),
+            "workdays": [], "source": "《全国年节及纪念日放假办法》推算"}
+
+
+def _recorded_year(row: dict) -> dict:
+    return {"year": int(row["_id"]), "status": "recorded", "holidays": row["holidays"], "workdays": row.get("workdays", []),
+            "source": row.get("source"), "recorded_by": row.get("recorded_by"), "recorded_at": row.get("recorded_at"),
+            "version": row.get("version")}
+
+
 def create_app():
     """gunicorn entry: ``services.tasks.entrypoints.api:create_app()``."""
-    return create_service_app(bootstrap, "duban tasks 督导任务服务", [plans, tasks])
+    return create_service_app(bootstrap, "duban tasks 督导任务服务", [plans, tasks, calendars_api])

@@ -129,3 +129,32 @@ class PlanPreviewSchema(Schema):
 class ImportPlanSchema(RecordPlanSchema):  # 确认导入
     document_date = fields.Date(load_default=None, allow_none=True)
     source_sha256 = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=64))
+
+
+class RecordHolidaysSchema(Schema):  # 录入当年放假安排
+    holidays = fields.List(fields.Date(), required=True, validate=validate.Length(min=1, max=80),
+                           metadata={"description": "every day off (放假), including the weekend days of a break"})
+    workdays = fields.List(fields.Date(), load_default=list, validate=validate.Length(max=30),
+                           metadata={"description": "weekend days worked instead (调休上班)"})
+    source = fields.String(required=True, validate=[validate.Length(min=1, max=200), FILLED_TEXT],
+                           metadata={"description": "the notice it was published in, e.g. 国办发明电〔2026〕N号"})
+    expected_version = fields.Integer(strict=True, load_default=None, allow_none=True,
+                                      validate=validate.Range(min=0, max=1_000_000))
+
+
+class HolidayYearSchema(Schema):  # 某年的工作日历
+    year = fields.Integer()
+    status = fields.String(metadata={"description": "official (built in), recorded (entered by an office) or "
+                                                    "provisional (computed from the law until one is entered)"})
+    holidays = fields.List(fields.String())
+    workdays = fields.List(fields.String())
+    source = fields.String(allow_none=True)
+    recorded_by = fields.Dict(allow_none=True)
+    recorded_at = fields.DateTime(allow_none=True)
+    version = fields.Integer(allow_none=True)
+
+
+class CalendarsSchema(Schema):  # 工作日历概况
+    official_years = fields.List(fields.Integer(), metadata={"description": "first and last built-in year"})
+    recorded = fields.List(fields.Nested(HolidayYearSchema))
+    provisional_from = fields.Integer(metadata={"description": "the first year neither built in nor recorded"})

@@ -124,3 +124,26 @@ class TestWhatEachViewerSees:
         first = figures["sentences"][0]
         assert first.startswith("下发督办通知及工作提示函共1份") and "督促整改落实事项1件" in first
         assert "跟踪督办2个方面2个问题" in figures["sentences"][1] and "整改完成率50.0%" in figures["sentences"][1]
+
+
+def test_the_portal_counts_on_a_year_an_office_recorded():
+    from datetime import date as day
+
+    from services.portal.adapters.feed import count_on_recorded_calendars
+    from services.tasks.bootstrap import bootstrap as bootstrap_tasks
+    from services.tasks.domain.commands import RecordHolidayArrangement
+    from shared.deadlines import is_provisional, use_recorded_arrangements
+
+    tasks = bootstrap_tasks(store=InMemoryEventStore(), clock=FixedClock(day(2026, 12, 30)), policies=PolicyBook())
+    tasks.bus.handle(RecordHolidayArrangement(2027, (day(2027, 1, 1), day(2027, 1, 4)), (), "国办发明电〔2026〕99号"),
+                     CommandContext.fresh(Actor("office", "office_staff", "巴中市教育督导室")))
+    model = PortalModel()
+    for event in tasks.store.read_all():
+        model.apply("tasks", event)
+    assert model.holiday_years == {2027: (["2027-01-01", "2027-01-04"], [])}
+    try:
+        count_on_recorded_calendars(model)
+        assert not is_provisional(day(2027, 1, 4))
+    finally:
+        use_recorded_arrangements([])
+    assert is_provisional(day(2027, 1, 4))

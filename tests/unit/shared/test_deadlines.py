@@ -16,13 +16,14 @@ from shared.deadlines import (
     describe_lateness_zh,
     is_provisional,
     lateness_in_working_days,
+    use_recorded_arrangements,
     is_working_day,
     overdue_working_days,
     traffic_light,
     working_days_between,
 )
 from shared.errors import InvalidInput
-from shared.holidays import LAST_PROVISIONAL_YEAR, provisional_arrangement, statutory_holidays
+from shared.holidays import LAST_PROVISIONAL_YEAR, provisional_arrangement, published_arrangement, statutory_holidays
 
 
 class TestTheKnownYearsComeFromThePackage:
@@ -332,3 +333,35 @@ class TestOneWayOfJudgingTime:
         assert describe_lateness_zh("2020-09-30", "2020-10-01") == "逾期不足1个工作日"
         assert describe_lateness_zh("2020-10-09", "2020-09-30") == "提前1个工作日"
         assert describe_lateness_zh("2020-10-09", "2020-10-09") == "按期"
+
+
+class TestARecordedYearReplacesTheProvisionalOne:
+    ARRANGEMENT = published_arrangement(2027, [date(2027, 1, 1), date(2027, 1, 4)], [date(2027, 1, 10)])
+
+    @pytest.fixture(autouse=True)
+    def recorded_2027(self):
+        use_recorded_arrangements([self.ARRANGEMENT])
+        yield
+        use_recorded_arrangements([])
+
+    def test_its_days_off_and_make_up_days_count_and_it_is_not_provisional(self):
+        assert not is_working_day(date(2027, 1, 4)) and is_working_day(date(2027, 1, 10))  # Monday off, Sunday worked
+        assert not is_provisional(date(2027, 6, 1)) and is_provisional(date(2028, 1, 3))
+        assert add_working_days(date(2026, 12, 30), 3) == date(2027, 1, 6)
+        assert not Period(3, DayKind.WORKING).provisional_after(date(2026, 12, 30))
+        assert Period(300, DayKind.WORKING).provisional_after(date(2026, 12, 30)), "it runs on into 2028"
+
+    def test_a_built_in_year_is_never_replaced(self):
+        use_recorded_arrangements([published_arrangement(2026, [date(2026, 3, 2)], [])])
+        assert is_working_day(date(2026, 3, 2))
+
+    @pytest.mark.parametrize("holidays, workdays, field", [
+        ([], [], "holidays"),
+        ([date(2028, 1, 1)], [], "holidays.0"),
+        ([date(2027, 1, 1)], [date(2027, 1, 11)], "workdays.0"),  # a Monday cannot be a make-up working day
+        ([date(2027, 1, 9)], [date(2027, 1, 9)], "workdays"),  # both off and worked
+    ])
+    def test_what_cannot_be_a_years_arrangement_is_refused_naming_the_field(self, holidays, workdays, field):
+        with pytest.raises(InvalidInput) as refused:
+            published_arrangement(2027, holidays, workdays)
+        assert refused.value.details["field"] == field

@@ -9,6 +9,7 @@ import pytest
 from shared.errors import IllegalTransition, InvalidInput
 from services.tasks.domain.commands import TaskInput
 from services.tasks.domain.events import (
+    HolidayArrangementRecorded,
     PlanImported,
     PlanRecorded,
     TaskCancelled,
@@ -19,7 +20,16 @@ from services.tasks.domain.events import (
     TaskNoticeWithdrawn,
     TaskProgressRecorded,
 )
-from services.tasks.domain.model import TASK_CATEGORIES, Task, TaskStatus, WorkPlan, task_counts, task_id_for
+from services.tasks.domain.model import (
+    TASK_CATEGORIES,
+    HolidayYear,
+    Task,
+    TaskStatus,
+    WorkPlan,
+    holiday_year_id,
+    task_counts,
+    task_id_for,
+)
 
 TASK_ID = task_id_for("plan-1", 1)
 ALL = TaskStatus.ALL
@@ -261,3 +271,25 @@ class TestFollowingTheNoticesAboutATask:
     def test_a_matter_closed_before_its_notice_was_linked_counts_once_it_is(self):
         counts = task_counts({"n1": ["n1:P1"]}, set(), {"n1:P1", "stray"})
         assert (counts["matters_closed"], counts["completion_rate"]) == (1, 1.0)
+
+
+class TestRecordingAYearsHolidayArrangement:
+    def test_a_later_year_is_recorded_with_its_source_and_sorted_dates(self):
+        year = HolidayYear(holiday_year_id(2027))
+        year.record(year=2027, holidays=[date(2027, 1, 4), date(2027, 1, 1)], workdays=[date(2027, 1, 10)],
+                    source="国办发明电〔2026〕99号")
+        [event] = year.pending
+        assert isinstance(event, HolidayArrangementRecorded)
+        assert (event.year, event.holidays, event.workdays) == (2027, ["2027-01-01", "2027-01-04"], ["2027-01-10"])
+        assert year.id == "holidays-2027"
+
+    @pytest.mark.parametrize("year, source, field", [
+        (2026, "国办发明电〔2025〕7号", "year"),  # built in: chinese-calendar has it
+        (2100, "国办发明电〔2099〕1号", "year"),
+        (2027, "  ", "source"),
+    ])
+    def test_a_built_in_year_a_year_past_2099_or_no_source_is_refused(self, year, source, field):
+        holiday_year = HolidayYear(holiday_year_id(year))
+        with pytest.raises(InvalidInput) as refused:
+            holiday_year.record(year=year, holidays=[date(year, 1, 1)], workdays=[], source=source)
+        assert refused.value.details["field"] == field and holiday_year.pending == []
