@@ -11,6 +11,7 @@ import pytest
 
 from deploy.localstack import temporary_stack
 from shared.config import Settings
+from shared.deadlines import use_recorded_arrangements
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +37,10 @@ def settings(infra, session_prefix, request) -> Settings:
 def pytest_report_header(config):
     where = {k: os.environ[k] for k in ("KAFKA_BOOTSTRAP", "MONGO_URL") if os.environ.get(k)}
     return f"duban servers: {where or 'started by the test session (Kafka KRaft + FerretDB)'}"
+
+
+@pytest.fixture(autouse=True)
+def _built_in_and_provisional_calendars_after_each_test():
+    """A test that recorded a year's holiday arrangement leaves the process counting on it; the next one must not."""
+    yield
+    use_recorded_arrangements([])

@@ -23,6 +23,7 @@ from services.followups.reactions import commands_for_notice_issued
 from services.notices.bootstrap import bootstrap as bootstrap_notices
 from services.notices.entrypoints.api import blp as notices_api
 from services.tasks.bootstrap import bootstrap as bootstrap_tasks
+from services.tasks.entrypoints.api import calendars_api
 from services.tasks.entrypoints.api import plans as plans_api
 from services.tasks.entrypoints.api import tasks as tasks_api
 
@@ -49,6 +50,8 @@ COMMANDS = [
      {Role.OFFICE_STAFF}, False),
     ("tasks", "/plans/preview", {"text": "一、工作目标\n1. 开展督导。"}, {Role.OFFICE_STAFF}, False),
     ("tasks", "/tasks/{task}/progress", {"summary": "进展"}, {Role.OFFICE_STAFF, Role.UNIT_HANDLER}, True),
+    ("tasks", "/calendars/2099", {"holidays": ["2099-01-01"], "source": "国办发明电〔2098〕1号"}, {Role.OFFICE_STAFF},
+     False),
 ]
 # who asks: every role; unit handlers and liaisons once from the unit that owns the items and once from another
 CALLERS = [(role, OWN) for role in Role.ALL] + [(Role.UNIT_HANDLER, OTHER), (Role.DEPARTMENT_LIAISON, OTHER)]
@@ -65,7 +68,8 @@ def world(infra, session_prefix):
     clock = FixedClock(date(2020, 9, 30))
     contexts = {"tasks": bootstrap_tasks(settings, clock=clock), "notices": bootstrap_notices(settings, clock=clock),
                 "followups": bootstrap_followups(settings, clock=clock)}
-    blueprints = {"tasks": [plans_api, tasks_api], "notices": [notices_api], "followups": [followups_api]}
+    blueprints = {"tasks": [plans_api, tasks_api, calendars_api], "notices": [notices_api],
+                  "followups": [followups_api]}
     clients = {name: create_service_app(lambda c=ctx: c, name, blueprints[name]).test_client()
                for name, ctx in contexts.items()}
     office = {"Authorization": f"Bearer {issue_token(settings.jwt_secret, 'boss', Role.OFFICE_STAFF, OFFICE_UNIT)}"}
