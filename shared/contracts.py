@@ -78,6 +78,7 @@ class NoticeIssued(DomainEvent):  # 督办通知已下发
     issued_on: str | None = None  # the date the deadlines count from (Asia/Shanghai)
     sign_for_deadline: str | None = None  # 签收时限
     sign_for_deadline_provisional: bool = False  # counted on a provisional calendar (shared/holidays.py)
+    sign_for_rule: dict | None = None  # {amount, kind} it was counted with; None when a date was given
 
 
 @dataclass(frozen=True)

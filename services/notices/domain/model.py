@@ -89,6 +89,7 @@ class Notice(Aggregate):  # 督办通知
             related_task_ids=list(content.related_task_ids), listed=content.listed,
             copied_units=list(content.copied_units), issued_on=today.isoformat(), sign_for_deadline=sign_for.isoformat(),
             sign_for_deadline_provisional=sign_for_provisional,
+            sign_for_rule=None if content.sign_for_deadline else policy.sign_for_period.to_dict(),
         ))
 
     # -- the target units --------------------------------------------------------------------------

@@ -262,9 +262,9 @@ def _collector_paused():
 def count_on_recorded_calendars(model: PortalModel) -> None:
     """The portal's lights and lateness count on the arrangements offices recorded (from the tasks topic)."""
     use_recorded_arrangements([
-        YearArrangement(year, frozenset(date.fromisoformat(d) for d in holidays),
-                        frozenset(date.fromisoformat(d) for d in workdays))
-        for year, (holidays, workdays) in model.holiday_years.items()])
+        YearArrangement(year, frozenset(date.fromisoformat(d) for d in recorded["holidays"]),
+                        frozenset(date.fromisoformat(d) for d in recorded["workdays"]))
+        for year, recorded in model.holiday_years.items()])
 
 
 def rebuild_from_topics(settings: Settings) -> PortalModel:

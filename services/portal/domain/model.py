@@ -61,6 +61,7 @@ class NoticeRecord:  # 督办通知
     issued_on: str | None = None
     sign_for_deadline: str | None = None
     sign_for_deadline_provisional: bool = False  # counted on a calendar not yet published (暂定)
+    sign_for_rule: dict | None = None  # {amount, kind} the sign-for deadline was counted with
     signatures: list[dict] = field(default_factory=list)
     sign_overdue: bool = False
     problems: list[dict] = field(default_factory=list)
@@ -194,8 +195,8 @@ class PortalModel:
         self.case_order: dict[str, int] = {}  # case id -> its place in ``cases`` (insertion order)
         self.notice_order: dict[str, int] = {}
         self.case_ids_by_task: dict[str, list[str]] = {}  # task id (or NO_TASK) -> cases linked to it, in order
-        # year -> (days off, weekend days worked) as an office recorded the State Council's arrangement
-        self.holiday_years: dict[int, tuple[list[str], list[str]]] = {}
+        # year -> {holidays, workdays, source, by, on}: the State Council's arrangement as an office recorded it
+        self.holiday_years: dict[int, dict] = {}
 
     # -- applying events ----------------------------------------------------------------------------
 
@@ -248,7 +249,11 @@ class PortalModel:
         return entry.data.get("notice_id")
 
     def _on_HolidayArrangementRecorded(self, entry, data, day):
-        self.holiday_years[int(data["year"])] = (list(data["holidays"]), list(data.get("workdays") or []))
+        actor = entry.actor or {}
+        self.holiday_years[int(data["year"])] = {
+            "holidays": list(data["holidays"]), "workdays": list(data.get("workdays") or []), "source": data.get("source"),
+            "by": actor.get("name") or actor.get("user_id"), "unit": actor.get("unit"), "on": day,
+            "version": entry.version}
         return None  # no notice's timeline
 
     # notices ----------------------------------------------------------------------------------------
@@ -272,6 +277,7 @@ class PortalModel:
         notice.listed, notice.status = bool(data.get("listed")), "issued"
         notice.issued_on, notice.sign_for_deadline = data.get("issued_on") or day, data.get("sign_for_deadline")
         notice.sign_for_deadline_provisional = bool(data.get("sign_for_deadline_provisional"))
+        notice.sign_for_rule = data.get("sign_for_rule")
         notice.problems = list(data["problems"])
         for case in self.cases_of(notice.id):  # a case opened before its notice arrived learns the targets now
             case.target_units = list(notice.target_units)

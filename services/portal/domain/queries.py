@@ -13,6 +13,8 @@ from typing import Iterable
 
 from shared.auth import Role
 from shared.deadlines import Light, TrafficLights, case_light
+from shared.deadlines import Period as DeadlinePeriod
+from shared.errors import InvalidInput
 from shared.policy import PolicyBook
 from services.portal.domain.model import (
     NO_TASK,
@@ -514,3 +516,45 @@ def timeline_verification(model: PortalModel, entries: list[TimelineEntry]) -> l
         results.append({"stream_id": stream_id, "ok": check.ok, "events": check.version,
                         "first_bad_event_id": check.first_bad_event_id, "reason": check.reason})
     return results
+
+
+# -- the calendar ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MovedDeadline:  # 暂定时限与已公布的放假安排不一致
+    """A deadline counted on a provisional year that the year's published arrangement would put elsewhere.
+    It stays as fixed (a notice's deadlines never move by themselves); the office decides whether to extend."""
+
+    notice: NoticeRecord
+    what: str  # 签收时限 or 问题P1整改时限
+    fixed: str
+    published: str
+
+
+def moved_provisional_deadlines(model: PortalModel, viewer: Viewer) -> list[MovedDeadline]:
+    """Every provisional deadline whose rule, counted again now that its years are published, gives another day."""
+    moved = []
+    for notice in visible_notices(model, viewer):
+        if notice.status == "withdrawn" or not notice.issued_on:
+            continue
+        counted = []
+        if notice.sign_for_deadline_provisional and notice.sign_for_rule:
+            counted.append(("签收时限", notice.sign_for_rule, notice.sign_for_deadline))
+        counted += [(f"问题{p.get('problem_id')}整改时限", p.get("deadline_rule"), p.get("deadline"))
+                    for p in notice.problems if p.get("deadline_provisional") and p.get("deadline_rule")]
+        for what, rule, fixed in counted:
+            published = _counted_again(rule, notice.issued_on)
+            if published is not None and published != fixed:
+                moved.append(MovedDeadline(notice, what, fixed, published))
+    return moved
+
+
+def _counted_again(rule: dict, issued_on: str) -> str | None:
+    """The rule's deadline from the issue date on today's calendar; None while that is still provisional."""
+    try:
+        period, start = DeadlinePeriod.from_dict(rule, field="rule"), date.fromisoformat(issued_on[:10])
+        if period.provisional_after(start):
+            return None
+        return period.after(start).isoformat()
+    except (InvalidInput, ValueError):  # a rule or date of an unexpected shape: nothing to compare
+        return None

@@ -22,7 +22,15 @@ from services.api_client import ApiError
 from shared.logging import configure_logging, correlation_scope, new_correlation_id
 from services.portal.context import SERVICE, PortalContext, bootstrap
 from services.portal.domain.queries import Viewer
-from services.portal.entrypoints import common, pages_cases, pages_dashboard, pages_notices, pages_plans, pages_reports
+from services.portal.entrypoints import (
+    common,
+    pages_calendars,
+    pages_cases,
+    pages_dashboard,
+    pages_notices,
+    pages_plans,
+    pages_reports,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +52,7 @@ def create_app(context: PortalContext | None = None) -> Flask:
     app.secret_key = hashlib.sha256(f"portal-session:{context.settings.jwt_secret}".encode()).hexdigest()
     app.json.ensure_ascii = False
     app.context_processor(common.template_helpers)
-    for module in (pages_dashboard, pages_notices, pages_cases, pages_reports, pages_plans):
+    for module in (pages_dashboard, pages_notices, pages_cases, pages_reports, pages_plans, pages_calendars):
         app.register_blueprint(module.blp)
     _install_identity(app, context)
     _install_routes(app, context)

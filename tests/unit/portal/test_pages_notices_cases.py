@@ -616,7 +616,12 @@ def test_timing_labels_count_working_days():
 class TestDeadlinesOnAnUnpublishedCalendar:
     """Issued on 2026-12-30, when chinese-calendar knows 2026 last: what was counted in working days says 暂定."""
 
-    def test_the_notice_and_case_pages_mark_counted_deadlines_as_provisional(self):
+    @staticmethod
+    def late_2026(*then) -> tuple[str, PortalContext]:
+        """A notice issued 2026-12-30 (P1 in 10 working days, P2 on a given date), then ``then`` (service,
+        command) acted by office staff; the portal on the 31st over what they stored."""
+        from services.portal.adapters.feed import count_on_recorded_calendars
+
         clock = FixedClock(date(2026, 12, 30))
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(eventstore_base, "utc_now", clock.now)
@@ -625,10 +630,17 @@ class TestDeadlinesOnAnUnpublishedCalendar:
                 kind="督办通知", title="年末校舍安全督办", issuer_unit=DEMO_OFFICE, target_units=(BAZHOU,),
                 problems=(nc.ProblemInput("校舍隐患", "限期整改", BAZHOU, deadline_days=10, deadline_kind="working"),
                           nc.ProblemInput("台账不全", "补齐台账", BAZHOU, deadline=date(2027, 3, 1))))), OFFICE)
+            for service, command in then:
+                offices.act(service, command, OFFICE)
+        model = offices.model()
+        count_on_recorded_calendars(model)  # as the topic feed does
         nowhere = f"http://127.0.0.1:{closed_port()}"
-        context = PortalContext(settings=Settings(notices_url=nowhere, followups_url=nowhere, tasks_url=nowhere),
-                                model=offices.model(), users=UserDirectory.demo(), policies=PolicyBook(),
-                                clock=FixedClock(date(2026, 12, 31)))
+        return notice, PortalContext(settings=Settings(notices_url=nowhere, followups_url=nowhere, tasks_url=nowhere),
+                                     model=model, users=UserDirectory.demo(), policies=PolicyBook(),
+                                     clock=FixedClock(date(2026, 12, 31)))
+
+    def test_the_notice_and_case_pages_mark_counted_deadlines_as_provisional(self):
+        notice, context = self.late_2026()
         client = create_app(context).test_client()
         assert client.post("/login", data={"username": "auditor", "password": DEMO_PASSWORD}).status_code == 302
 
@@ -637,3 +649,34 @@ class TestDeadlinesOnAnUnpublishedCalendar:
         assert "2027-01-05" in notice_page and "2027-01-14" in notice_page
         assert ">暂定</span>" in page(client, f"/cases/{notice}:P1")
         assert ">暂定</span>" not in page(client, f"/cases/{notice}:P2"), "a date given by the issuer is not counted"
+
+    def test_the_calendar_page_lists_a_recorded_year_and_the_provisional_deadlines_it_moves(self, monkeypatch):
+        from services.tasks.domain.commands import RecordHolidayArrangement
+
+        notice, context = self.late_2026(("tasks", RecordHolidayArrangement(
+            2027, (date(2027, 1, 1), date(2027, 1, 4)), (), "国办发明电〔2026〕99号")))
+        app = create_app(context)
+        recorder = Recorder()
+        monkeypatch.setattr(context, "service", recorder)
+
+        def signed_in(username: str):
+            client = app.test_client()
+            assert client.post("/login", data={"username": username, "password": DEMO_PASSWORD}).status_code == 302
+            return client
+
+        html = page(signed_in("auditor"), "/calendars")
+        assert 'data-year="2027"' in html and "国办发明电〔2026〕99号" in html and "2028 起" in html
+        # 签收 counted 2027-01-05 provisionally; with 4 January off it is the 6th. P1: the 14th → the 15th.
+        assert f'/notices/{notice}' in html and "签收时限" in html and "2027-01-05" in html and "2027-01-06" in html
+        assert "问题P1整改时限" in html and "2027-01-14" in html and "2027-01-15" in html
+        assert "录入当年放假安排" not in html, "an auditor reads only"
+
+        assert signed_in("bazhou").post("/calendars", data={"year": "2028"}).status_code == 403
+        office = signed_in("office")
+        assert "录入当年放假安排" in page(office, "/calendars")
+        office.post("/calendars", data={"year": "2028", "holidays": "2028-01-01\n2028-01-03", "workdays": "",
+                                        "source": "国办发明电〔2027〕5号", "idempotency_key": "portal-key-2028"})
+        assert recorder.calls == [("tasks", "/calendars/2028", {"holidays": ["2028-01-01", "2028-01-03"], "workdays": [],
+                                                                "source": "国办发明电〔2027〕5号"}, "portal-key-2028", True)]
+        office.post("/calendars", data={"year": "2020", "holidays": "not a date", "source": "x"})
+        assert len(recorder.calls) == 1, "a bad form is not sent"

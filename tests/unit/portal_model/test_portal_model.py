@@ -140,7 +140,10 @@ def test_the_portal_counts_on_a_year_an_office_recorded():
     model = PortalModel()
     for event in tasks.store.read_all():
         model.apply("tasks", event)
-    assert model.holiday_years == {2027: (["2027-01-01", "2027-01-04"], [])}
+    recorded = model.holiday_years[2027]
+    assert (recorded["holidays"], recorded["workdays"], recorded["source"]) == (
+        ["2027-01-01", "2027-01-04"], [], "国办发明电〔2026〕99号")
+    assert recorded["unit"] == "巴中市教育督导室" and recorded["on"]  # the day it was typed in
     try:
         count_on_recorded_calendars(model)
         assert not is_provisional(day(2027, 1, 4))
