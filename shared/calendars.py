@@ -13,8 +13,9 @@ import threading
 import time
 from datetime import date
 
+import pymongo
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from shared.deadlines import use_recorded_arrangements
 from shared.envelope import EventEnvelope
@@ -26,6 +27,7 @@ OWNER = "tasks"  # the service where office staff record them, and the topic the
 COLLECTION = "holiday_years"
 RECORDED = "HolidayArrangementRecorded"
 REFRESH_SECONDS = 60.0
+REQUEST_BUDGET_SECONDS = 1.0  # what a web request may spend refreshing them
 
 
 def keep_arrangement(database: Database, event: EventEnvelope) -> None:
@@ -57,6 +59,17 @@ class CalendarRefresh:
         self.every = every
         self._loaded_at: float | None = None
         self._lock = threading.Lock()
+
+    def in_request(self) -> None:
+        """Refresh if due, within ``REQUEST_BUDGET_SECONDS``: a web request never waits long on it (with the
+        database paused it would wait its whole operation timeout: a POST answered its 503 after 24 s, not 8).
+        A refresh that does not finish in time is tried again a minute later."""
+        try:
+            with pymongo.timeout(REQUEST_BUDGET_SECONDS):
+                self()
+        except PyMongoError as error:
+            self._loaded_at = time.monotonic()
+            log.warning("recorded holiday arrangements not refreshed", extra={"error": str(error)})
 
     def __call__(self, force: bool = False) -> None:
         now = time.monotonic()

@@ -157,7 +157,7 @@ def _install_request_hooks(app: Flask, context: ServiceContext) -> None:
             g.actor = actor_from_header(context.settings.jwt_secret, request.headers.get("Authorization"))
             _refuse_unencodable_json()
             if context.calendar is not None:
-                context.calendar()  # a year an office recorded elsewhere counts here within a minute
+                context.calendar.in_request()  # a year an office recorded elsewhere counts here within a minute
             if keys is not None and request.method == "POST" and idempotency.HEADER in request.headers:
                 return _begin_idempotent(keys)
         return None

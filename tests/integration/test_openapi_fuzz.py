@@ -219,6 +219,10 @@ EXCEPTIONS = {
             "of every district too, so no object of one unit (the check takes it for the owner's when the office's "
             "run, creating plans meanwhile, shifts the page of GET /plans it was listed on); tasks are scoped to "
             "their units and stay checked", read_by_every_unit=True),
+        KnownBehaviour(
+            "POST /calendars/{year}", "a year's holiday arrangement is checked as a whole against its year: only years "
+            "after the built-in ones up to 2099, every date within the year, make-up working days on weekends, no day "
+            "both off and worked: a 422 naming the field", positive_may_be_422=True),
         KnownBehaviour("POST /plans", _PLAN, response_limit=PLAN_RESPONSE_LIMIT),
         KnownBehaviour("POST /plans/import", _PLAN, response_limit=PLAN_RESPONSE_LIMIT),
     ],
