@@ -409,8 +409,11 @@ def summarize(event_type: str, data: Mapping[str, Any], limit: int = 80) -> str:
 
 def format_timeline_line(entry: TimelineEntry) -> str:
     event = entry.event
+    backfill = event.data.get("backfill") or {}
+    occurred = (f"  [补录 backfilled: occurred {event.data['occurred_on']}, reason: {backfill['reason']}]"
+                if backfill.get("reason") and event.data.get("occurred_on") else "")
     return (f"{shanghai_time(event.recorded_at)}  {event.type:<29}  {event.stream_id} v{event.version}  "
-            f"{format_actor(event.actor)}  {summarize(event.type, event.data)}")
+            f"{format_actor(event.actor)}  {summarize(event.type, event.data)}{occurred}")
 
 
 def format_check(check: StreamCheck) -> str:
@@ -443,6 +446,7 @@ def timeline_to_json(timeline: Timeline, checks: Sequence[StreamCheck]) -> list[
         "event_id": e.event.event_id,
         "actor": e.event.actor.to_dict(),
         "summary": summarize(e.event.type, e.event.data),
+        "occurred_on": e.event.data.get("occurred_on"),  # the business date of a step (补录 keeps its real day)
         "data": e.event.to_dict()["data"],
         "stream_verified": verified.get((e.service, e.event.stream_id)),
     } for e in timeline.entries]

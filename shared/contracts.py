@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.backfill import Step
 from shared.events import DomainEvent
 
 
@@ -79,6 +80,9 @@ class NoticeIssued(DomainEvent):  # 督办通知已下发
     sign_for_deadline: str | None = None  # 签收时限
     sign_for_deadline_provisional: bool = False  # counted on a provisional calendar (shared/holidays.py)
     sign_for_rule: dict | None = None  # {amount, kind} it was counted with; None when a date was given
+    # 补录 of a paper notice: the day it was entered. The watchers judge it from the next day on, so the office
+    # can first enter what already happened (signatures, reports, closings) with their real dates.
+    entered_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,10 +121,11 @@ class RectificationOpened(DomainEvent):  # 整改事项已建立
     related_task_ids: list[str] = field(default_factory=list)
     issued_on: str | None = None  # the notice's issue date: when the matter was raised
     deadline_provisional: bool = False  # counted on a provisional calendar (shared/holidays.py)
+    entered_on: str | None = None  # a paper notice's entry day (NoticeIssued.entered_on): watched from the next day
 
 
 @dataclass(frozen=True)
-class RectificationClosed(DomainEvent):  # 整改事项已销号
+class RectificationClosed(Step):  # 整改事项已销号
     case_id: str
     notice_id: str
     problem_id: str

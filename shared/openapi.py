@@ -79,6 +79,21 @@ FILLED_TEXT = ma.validate.Regexp(text.FILLED_TEXT_PATTERN,
                                  error="must contain text, not only spaces or line breaks / 不能为空白")
 
 
+class StepSchema(ma.Schema):
+    """A command recording a step: the day it happened (业务日期), and for a 补录 why it is recorded later.
+
+    An earlier day is office staff's power and needs ``backfill_reason`` (shared/backfill.py decides; it
+    depends on today, so it is not a schema rule)."""
+
+    occurred_on = ma.fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "业务日期: the day the step happened; default today, never in the future. An earlier day "
+                       "is a 补录 (office staff only, with backfill_reason), not before the notice's issue date "
+                       "nor the case's previous step"})
+    backfill_reason = ma.fields.String(load_default=None, allow_none=True,
+                                       validate=[ma.validate.Length(min=1, max=500), FILLED_TEXT],
+                                       metadata={"description": "补录说明: why the step is recorded after its day"})
+
+
 class JsonBoolean(ma.fields.Boolean):
     """A boolean of a JSON body: ``true`` or ``false`` only, as documented (marshmallow's Boolean also takes 1,
     "yes", "on" … — right for a query string or a form, not for JSON). Integers in JSON bodies are

@@ -1,7 +1,8 @@
 """Command handlers of the followups service: load the case, call one domain method, save."""
 from __future__ import annotations
 
-from shared.auth import require_own_unit
+from shared.auth import Role, require_own_unit
+from shared.backfill import StepDate, step_date
 from shared.bus import CommandContext, Handler, UnitOfWork, check_expected_version
 from shared.clock import Clock
 from shared.errors import ConcurrencyConflict, RetryLater
@@ -32,60 +33,77 @@ def _load(uow: UnitOfWork, command, context: CommandContext, unit_scoped: bool =
     return case
 
 
+# whose step each command records; office staff record the others' only as a 补录 (shared/backfill.py)
+UNIT_STEP = (Role.UNIT_HANDLER,)
+INSPECTOR_STEP = (Role.INSPECTOR,)
+OFFICE_STEP = (Role.OFFICE_STAFF,)
+
+
+def _when(command, case: RectificationCase, context: CommandContext, clock: Clock,
+          performers: tuple[str, ...]) -> StepDate:
+    return step_date(command.occurred_on, command.backfill_reason, today=clock.today(), actor=context.actor,
+                     performers=performers, recorded_for=case.responsible_unit if performers == UNIT_STEP else None)
+
+
 def _saved(case: RectificationCase, uow: UnitOfWork, context: CommandContext) -> str:
     uow.save(case, context)
     return case.id
 
 
-def submit_plan(command: c.SubmitRectificationPlan, uow: UnitOfWork, context: CommandContext) -> str:
+def submit_plan(command: c.SubmitRectificationPlan, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     case = _load(uow, command, context, unit_scoped=True)
-    case.submit_plan(plan=command.plan, measures=list(command.measures), planned_completion=command.planned_completion)
+    case.submit_plan(plan=command.plan, measures=list(command.measures), planned_completion=command.planned_completion,
+                     when=_when(command, case, context, clock, UNIT_STEP))
     return _saved(case, uow, context)
 
 
-def report_progress(command: c.ReportProgress, uow: UnitOfWork, context: CommandContext) -> str:
+def report_progress(command: c.ReportProgress, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     case = _load(uow, command, context, unit_scoped=True)
-    case.report_progress(summary=command.summary, evidence=list(command.evidence))
+    case.report_progress(summary=command.summary, evidence=list(command.evidence),
+                         when=_when(command, case, context, clock, UNIT_STEP))
     return _saved(case, uow, context)
 
 
 def report_completion(command: c.ReportCompletion, uow: UnitOfWork, context: CommandContext,
                       clock: Clock, policies: PolicyBook) -> str:
     case = _load(uow, command, context, unit_scoped=True)
-    case.report_completion(summary=command.summary, evidence=list(command.evidence), today=clock.today(),
+    case.report_completion(summary=command.summary, evidence=list(command.evidence),
+                           when=_when(command, case, context, clock, UNIT_STEP),
                            policy=policies.for_office(case.issuer_unit))
     return _saved(case, uow, context)
 
 
-def reinspect(command: c.Reinspect, uow: UnitOfWork, context: CommandContext) -> str:
+def reinspect(command: c.Reinspect, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     case = _load(uow, command, context)
-    case.reinspect(passed=command.passed, findings=command.findings)
+    case.reinspect(passed=command.passed, findings=command.findings,
+                   when=_when(command, case, context, clock, INSPECTOR_STEP))
     return _saved(case, uow, context)
 
 
 def close_case(command: c.CloseCase, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     case = _load(uow, command, context)
-    case.close(today=clock.today())
+    case.close(when=_when(command, case, context, clock, INSPECTOR_STEP))
     return _saved(case, uow, context)
 
 
 def extend_deadline(command: c.ExtendDeadline, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     case = _load(uow, command, context)
     case.extend_deadline(new_deadline=command.new_deadline, reason=command.reason, approver=command.approver,
-                         today=clock.today())
+                         when=_when(command, case, context, clock, OFFICE_STEP))
     return _saved(case, uow, context)
 
 
-def escalate(command: c.Escalate, uow: UnitOfWork, context: CommandContext) -> str:
+def escalate(command: c.Escalate, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     case = _load(uow, command, context)
     case.escalate(level=command.level, reason=command.reason, doc_number=command.doc_number, measure=command.measure,
-                  target=command.target)
+                  target=command.target, when=_when(command, case, context, clock, OFFICE_STEP))
     return _saved(case, uow, context)
 
 
-def commend(command: c.Commend, uow: UnitOfWork, context: CommandContext) -> str:
+def commend(command: c.Commend, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     case = _load(uow, command, context)
-    case.commend(reason=command.reason, doc_number=command.doc_number)
+    case.commend(reason=command.reason, doc_number=command.doc_number,
+                 when=_when(command, case, context, clock, OFFICE_STEP))
     return _saved(case, uow, context)
 
 

@@ -24,7 +24,7 @@ def commands_for_notice_issued(event: NoticeIssued) -> list[OpenRectification]:
     """One rectification case per problem of the notice."""
     notice = {"issuer_unit": event.issuer_unit, "notice_title": event.title, "notice_kind": event.kind,
               "doc_number": event.doc_number, "listed": event.listed, "related_task_ids": list(event.related_task_ids),
-              "issued_on": event.issued_on}
+              "issued_on": event.issued_on, "entered_on": event.entered_on}
     return [
         OpenRectification(
             case_id=case_id_for(event.notice_id, p["problem_id"]), notice_id=event.notice_id,

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import uuid
 
-from shared.auth import require_own_unit
+from shared.auth import Role, require_own_unit
+from shared.backfill import step_date
 from shared.bus import CommandContext, Handler, UnitOfWork, check_expected_version
 from shared.clock import Clock
-from shared.errors import ConcurrencyConflict, RetryLater
+from shared.errors import ConcurrencyConflict, InvalidInput, RetryLater
 from shared.policy import PolicyBook
 from services.notices.domain import commands as c
 from services.notices.domain.model import Notice
@@ -48,8 +49,14 @@ def issue_draft(command: c.IssueDraft, uow: UnitOfWork, context: CommandContext,
 
 def sign_notice(command: c.SignNotice, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     notice = _load(uow, command.notice_id, command.expected_version)
-    require_own_unit(context.actor, *notice.target_units, what_zh="该通知")
-    notice.sign(unit=context.actor.unit, today=clock.today())
+    actor = context.actor
+    require_own_unit(actor, *notice.target_units, what_zh="该通知")
+    unit = actor.unit if actor.role == Role.UNIT_HANDLER else command.unit
+    when = step_date(command.occurred_on, command.backfill_reason, today=clock.today(), actor=actor,
+                     performers=(Role.UNIT_HANDLER,), recorded_for=unit)
+    if unit is None:  # office staff's 补录 names the unit that signed
+        raise InvalidInput("name the unit that signed", "请填写签收单位", field="unit")
+    notice.sign(unit=unit, when=when)
     uow.save(notice, context)
     return notice.id
 

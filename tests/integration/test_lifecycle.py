@@ -6,6 +6,7 @@ so that one injected clock drives every deadline: the test moves time forward in
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -55,21 +56,28 @@ def person_factory(settings, contexts: dict):
     return person
 
 
-@pytest.fixture
-def system(settings):
-    """The three services wired on the real servers with one fixed clock, their workers running."""
-    settings = replace(settings, deadline_watch_seconds=0.2)
-    clock = FixedClock(date(2020, 9, 30))
+@contextmanager
+def three_services(settings, clock: FixedClock):
+    """The three services wired on the real servers with one clock, their workers running: {name: context}."""
     contexts = {name: bootstrap(settings, clock=clock) for name, bootstrap in
                 (("tasks", bootstrap_tasks), ("notices", bootstrap_notices), ("followups", bootstrap_followups))}
     workers = [Worker(context) for context in contexts.values()]
     for worker in workers:
         worker.start()
     try:
-        yield clock, contexts, person_factory(settings, contexts)
+        yield contexts
     finally:
         for worker in workers:
             worker.shutdown()
+
+
+@pytest.fixture
+def system(settings):
+    """The three services with one fixed clock, and a way to act as a person."""
+    settings = replace(settings, deadline_watch_seconds=0.2)
+    clock = FixedClock(date(2020, 9, 30))
+    with three_services(settings, clock) as contexts:
+        yield clock, contexts, person_factory(settings, contexts)
 
 
 def ok(response, status: int = 200) -> dict:

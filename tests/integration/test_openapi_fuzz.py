@@ -207,6 +207,9 @@ _DATES = ("dates are checked against today and the official working-day calendar
           "the sign-for deadline and each problem's deadline not before the issue date, working days only within "
           "the years the calendar knows): a 422 naming the field")
 _PLAN = "a plan records one task per write, up to 300 tasks (MAX_PLAN_TASKS)"
+_STEP_DATES = ("a step's occurred_on (业务日期) is checked against today, the notice's issue date and the case's "
+               "previous step, and an earlier day needs a backfill_reason (shared/backfill.py): a 422 naming the field")
+CASE_STEPS = ("plan", "progress", "completion", "reinspection", "close", "escalations", "commendations")
 EXCEPTIONS = {
     "tasks": [
         KnownBehaviour(
@@ -231,10 +234,15 @@ EXCEPTIONS = {
         KnownBehaviour("POST /notices", f"issuing a notice: {_DATES}", positive_may_be_422=True),
         KnownBehaviour("POST /notices/{notice_id}/issue", f"issuing a saved draft: its {_DATES}",
                        positive_may_be_422=True),
+        KnownBehaviour("POST /notices/{notice_id}/signature", f"签收: {_STEP_DATES}; office staff's 补录 names the "
+                       "unit", positive_may_be_422=True),
     ],
     "followups": [
-        KnownBehaviour("POST /cases/{case_id}/extension", "a new deadline must not be past and must be after the "
-                       "current one: a 422 naming new_deadline", positive_may_be_422=True),
+        KnownBehaviour("POST /cases/{case_id}/extension", "a new deadline must not be before the day it is granted "
+                       f"and must be after the current one: a 422 naming new_deadline; {_STEP_DATES}",
+                       positive_may_be_422=True),
+        *(KnownBehaviour(f"POST /cases/{{case_id}}/{step}", _STEP_DATES, positive_may_be_422=True)
+          for step in CASE_STEPS),
     ],
 }
 

@@ -5,37 +5,27 @@ from dataclasses import replace
 from datetime import date
 
 from shared.clock import FixedClock
-from shared.worker import Worker
-from services.followups.bootstrap import bootstrap as bootstrap_followups
-from services.notices.bootstrap import bootstrap as bootstrap_notices
 from services.portal.adapters.feed import rebuild_from_topics
 from services.portal.context import bootstrap as bootstrap_portal
 from services.portal.domain.queries import Period, Viewer, dashboard, timeline, timeline_verification
-from services.tasks.bootstrap import bootstrap as bootstrap_tasks
 from tests.helpers import eventually
-from tests.integration.test_lifecycle import person_factory, walk_a_notice_from_issue_to_clearing
+from tests.integration.test_lifecycle import person_factory, three_services, walk_a_notice_from_issue_to_clearing
 
 
 def test_the_live_portal_and_a_rebuild_from_the_topics_agree_on_every_read_model(settings):
     settings = replace(settings, deadline_watch_seconds=0.2)
     clock = FixedClock(date(2020, 9, 30))
     portal = bootstrap_portal(settings, clock=clock)  # starts following the topics before anything happens
-    contexts = {"tasks": bootstrap_tasks(settings, clock=clock), "notices": bootstrap_notices(settings, clock=clock),
-                "followups": bootstrap_followups(settings, clock=clock)}
-    workers = [Worker(context) for context in contexts.values()]
-    for worker in workers:
-        worker.start()
     try:
-        notice_id = walk_a_notice_from_issue_to_clearing(clock, contexts, person_factory(settings, contexts))
-        stored = sum(context.store.count() for context in contexts.values())
+        with three_services(settings, clock) as contexts:  # the workers publish until everything has arrived
+            notice_id = walk_a_notice_from_issue_to_clearing(clock, contexts, person_factory(settings, contexts))
+            stored = sum(context.store.count() for context in contexts.values())
 
-        def everything_arrived():
-            assert portal.model.events_applied == stored
+            def everything_arrived():
+                assert portal.model.events_applied == stored
 
-        eventually(everything_arrived, timeout=30)
+            eventually(everything_arrived, timeout=30)
     finally:
-        for worker in workers:
-            worker.shutdown()
         portal.stop()
 
     with portal.lock:

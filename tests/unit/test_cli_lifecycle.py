@@ -308,6 +308,16 @@ def test_lines_show_beijing_time_type_stream_actor_and_summary():
     assert lifecycle.format_actor(Actor.system("followups-watcher")) == "system:followups-watcher/system"
 
 
+def test_a_backfilled_step_shows_the_day_it_happened_and_why_it_was_entered_later():
+    data = {"unit": "巴州区人民政府", "signed_on": "2026-03-04", "late": False, "occurred_on": "2026-03-04",
+            "backfill": {"reason": "纸质签收单", "recorded_on": "2026-11-23", "recorded_for": "巴州区人民政府"}}
+    entry = lifecycle.TimelineEntry("notices", _event("notice-1", 2, "NoticeSigned", T0, data,
+                                                      Actor("wang", "office_staff", "巴中市教育督导室")))
+    line = lifecycle.format_timeline_line(entry)
+    assert line.startswith("2026-11-23 09:00:00.000  NoticeSigned ")
+    assert line.endswith("[补录 backfilled: occurred 2026-03-04, reason: 纸质签收单]")
+
+
 class TestSummaries:
     def test_known_events_read_like_the_office_writes(self):
         issued = {"kind": "督办通知", "title": "校舍安全", "doc_number": "巴教督〔2026〕7号",

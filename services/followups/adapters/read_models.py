@@ -92,11 +92,17 @@ def _escalated(event: EventEnvelope) -> None:
         if ladder.index(data["level"]) > current:
             changes["escalation_level"] = data["level"]
     entry = {k: data.get(k) for k in ("level", "reason", "doc_number", "measure", "target", "automatic", "deadline")}
-    apply_in_order(CaseView, event, changes, {"escalations": {**entry, "at": event.recorded_at, "by": event.actor.to_dict()}})
+    apply_in_order(CaseView, event, changes, {"escalations": {**entry, **_when(event)}})
 
 
 def _entry(event: EventEnvelope, *keys: str) -> dict:
-    return {**{k: event.data.get(k) for k in keys}, "at": event.recorded_at, "by": event.actor.to_dict()}
+    return {**{k: event.data.get(k) for k in keys}, **_when(event)}
+
+
+def _when(event: EventEnvelope) -> dict:
+    """When and by whom: ``on`` is the business date (补录 keeps the day it happened), ``at`` the moment recorded."""
+    return {"on": event.data.get("occurred_on"), "at": event.recorded_at, "by": event.actor.to_dict(),
+            "backfill": event.data.get("backfill")}
 
 
 PROJECTION = Projection({

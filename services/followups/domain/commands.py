@@ -23,6 +23,8 @@ class SubmitRectificationPlan:  # 提交整改方案
     measures: tuple[str, ...] = ()
     planned_completion: date | None = None
     expected_version: int | None = None
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class ReportProgress:  # 报告整改进展
     summary: str
     evidence: tuple[str, ...] = ()
     expected_version: int | None = None
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class ReportCompletion:  # 提交整改报告
     summary: str
     evidence: tuple[str, ...] = ()
     expected_version: int | None = None
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
@@ -47,12 +53,16 @@ class Reinspect:  # 复查
     passed: bool
     findings: str
     expected_version: int | None = None
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
 class CloseCase:  # 销号
     case_id: str
     expected_version: int | None = None
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,8 @@ class ExtendDeadline:  # 延期
     reason: str
     approver: str
     expected_version: int | None = None
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,8 @@ class Escalate:  # 催办 / 预警 / 约谈 / 通报 / 问责
     measure: str | None = None
     target: str = "unit"
     expected_version: int | None = None
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,8 @@ class Commend:  # 表彰
     reason: str
     doc_number: str | None = None
     expected_version: int | None = None
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.backfill import Step
 from shared.contracts import RectificationClosed, RectificationOpened
 from shared.events import DomainEvent, EventRegistry
 
 
 @dataclass(frozen=True)
-class RectificationPlanSubmitted(DomainEvent):  # 已提交整改方案
+class RectificationPlanSubmitted(Step):  # 已提交整改方案
     case_id: str
     plan: str
     measures: list[str] = field(default_factory=list)  # 整改措施
@@ -16,14 +17,14 @@ class RectificationPlanSubmitted(DomainEvent):  # 已提交整改方案
 
 
 @dataclass(frozen=True)
-class RectificationProgressReported(DomainEvent):  # 已报告整改进展
+class RectificationProgressReported(Step):  # 已报告整改进展
     case_id: str
     summary: str
     evidence: list[str] = field(default_factory=list)  # descriptions of the evidence (佐证材料)
 
 
 @dataclass(frozen=True)
-class RectificationReported(DomainEvent):  # 已提交整改报告（申请复查）
+class RectificationReported(Step):  # 已提交整改报告（申请复查）
     case_id: str
     summary: str
     evidence: list[str] = field(default_factory=list)
@@ -32,19 +33,19 @@ class RectificationReported(DomainEvent):  # 已提交整改报告（申请复�
 
 
 @dataclass(frozen=True)
-class ReinspectionPassed(DomainEvent):  # 复查通过
+class ReinspectionPassed(Step):  # 复查通过
     case_id: str
     findings: str
 
 
 @dataclass(frozen=True)
-class ReinspectionFailed(DomainEvent):  # 复查未通过，退回整改
+class ReinspectionFailed(Step):  # 复查未通过，退回整改
     case_id: str
     findings: str
 
 
 @dataclass(frozen=True)
-class DeadlineExtended(DomainEvent):  # 整改时限已延期
+class DeadlineExtended(Step):  # 整改时限已延期
     case_id: str
     previous_deadline: str | None
     new_deadline: str
@@ -61,7 +62,7 @@ class RectificationOverdue(DomainEvent):  # 整改逾期（每个错过的时限
 
 
 @dataclass(frozen=True)
-class RectificationEscalated(DomainEvent):  # 督办升级：催办 / 预警 / 约谈 / 通报 / 问责
+class RectificationEscalated(Step):  # 督办升级：催办 / 预警 / 约谈 / 通报 / 问责
     case_id: str
     level: str
     reason: str
@@ -73,7 +74,7 @@ class RectificationEscalated(DomainEvent):  # 督办升级：催办 / 预警 / �
 
 
 @dataclass(frozen=True)
-class RectificationCommended(DomainEvent):  # 表彰
+class RectificationCommended(Step):  # 表彰
     case_id: str
     reason: str
     doc_number: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from shared.aggregate import Aggregate
+from shared.backfill import StepDate
 from shared.deadlines import (CASE_CLOCK_RUNNING, CASE_ENDED, CalendarOutOfRange, TrafficLights, case_light,
                               overdue_working_days)
 from shared.errors import IllegalTransition, InvalidInput, require_text
@@ -80,6 +81,9 @@ class RectificationCase(Aggregate):  # 整改事项
         self.issuer_unit: str | None = None
         self.deadline: str | None = None
         self.reported_on: str | None = None
+        self.issued_on: str | None = None  # the notice's issue date: no step happened before it
+        self.entered_on: str | None = None  # a paper notice's entry day: the watcher judges it from the next day
+        self.last_step_on: str | None = None  # the business date of the latest step a person recorded
         self.overdue_flagged_for: str | None = None  # the deadline a RectificationOverdue was raised for
         self.auto_warned_for: str | None = None  # the deadline the automatic 预警 was raised for
         self.escalations: list[str] = []
@@ -99,54 +103,60 @@ class RectificationCase(Aggregate):  # 整改事项
 
     # -- the unit's steps (签收后：整改方案 → 整改进展 → 整改报告) ---------------------------------------
 
-    def submit_plan(self, *, plan: str, measures: list[str], planned_completion: date | None) -> None:
+    def submit_plan(self, *, plan: str, measures: list[str], planned_completion: date | None,
+                    when: StepDate) -> None:
         self._require((CaseStatus.OPEN, CaseStatus.PLANNED), "submit a rectification plan", "提交整改方案")
         require_text(plan, "plan", "整改方案")
         self._record(RectificationPlanSubmitted(
             case_id=self.id, plan=plan, measures=list(measures),
-            planned_completion=planned_completion.isoformat() if planned_completion else None,
+            planned_completion=planned_completion.isoformat() if planned_completion else None, **self._dated(when),
         ))
 
-    def report_progress(self, *, summary: str, evidence: list[str]) -> None:
+    def report_progress(self, *, summary: str, evidence: list[str], when: StepDate) -> None:
         self._require((CaseStatus.PLANNED, CaseStatus.RECTIFYING), "report progress", "报告整改进展",
                       hint=("submit the rectification plan first", "请先提交整改方案"))
         require_text(summary, "summary", "整改进展")
-        self._record(RectificationProgressReported(case_id=self.id, summary=summary, evidence=list(evidence)))
+        self._record(RectificationProgressReported(case_id=self.id, summary=summary, evidence=list(evidence),
+                                                   **self._dated(when)))
 
-    def report_completion(self, *, summary: str, evidence: list[str], today: date, policy: OfficePolicy) -> None:
+    def report_completion(self, *, summary: str, evidence: list[str], when: StepDate, policy: OfficePolicy) -> None:
         self._require((CaseStatus.PLANNED, CaseStatus.RECTIFYING), "report completion", "提交整改报告",
                       hint=("submit the rectification plan first", "请先提交整改方案"))
         require_text(summary, "summary", "整改报告")
+        dated = self._dated(when)
         self._record(RectificationReported(
-            case_id=self.id, summary=summary, evidence=list(evidence), reported_on=today.isoformat(),
-            reinspection_due=policy.reinspection_period.after(today).isoformat(),
+            case_id=self.id, summary=summary, evidence=list(evidence), reported_on=when.on.isoformat(),
+            reinspection_due=policy.reinspection_period.after(when.on).isoformat(), **dated,
         ))
 
     # -- the inspector's steps (复查 → 销号) ------------------------------------------------------
 
-    def reinspect(self, *, passed: bool, findings: str) -> None:
+    def reinspect(self, *, passed: bool, findings: str, when: StepDate) -> None:
         self._require((CaseStatus.REPORTED,), "re-inspect", "复查",
                       hint=("the unit has not reported completion yet", "责任单位尚未提交整改报告"))
         require_text(findings, "findings", "复查意见")
         event = ReinspectionPassed if passed else ReinspectionFailed
-        self._record(event(case_id=self.id, findings=findings))
+        self._record(event(case_id=self.id, findings=findings, **self._dated(when)))
 
-    def close(self, *, today: date) -> None:
+    def close(self, *, when: StepDate) -> None:
         self._require((CaseStatus.VERIFIED,), "close (销号)", "销号",
                       hint=("only a case that passed re-inspection can be closed", "只有复查通过的事项才能销号"))
-        on_time = self.deadline is None or (self.reported_on or today.isoformat()) <= self.deadline
+        closed_on = when.on.isoformat()
+        dated = self._dated(when)
+        on_time = self.deadline is None or (self.reported_on or closed_on) <= self.deadline
         self._record(RectificationClosed(
-            case_id=self.id, notice_id=self.notice_id, problem_id=self.problem_id, closed_on=today.isoformat(),
-            deadline=self.deadline, on_time=on_time, related_task_ids=list(self.related_task_ids),
+            case_id=self.id, notice_id=self.notice_id, problem_id=self.problem_id, closed_on=closed_on,
+            deadline=self.deadline, on_time=on_time, related_task_ids=list(self.related_task_ids), **dated,
         ))
 
     # -- the office's steps (延期、约谈/通报/问责、表彰) -------------------------------------------------
 
-    def extend_deadline(self, *, new_deadline: date, reason: str, approver: str, today: date) -> None:
+    def extend_deadline(self, *, new_deadline: date, reason: str, approver: str, when: StepDate) -> None:
         self._require_not_ended("extend the deadline", "延期")
-        if new_deadline < today:
-            raise InvalidInput(f"the new deadline {new_deadline} is already past", f"新的整改时限 {new_deadline} 早于今天",
-                               field="new_deadline")
+        dated = self._dated(when)
+        if new_deadline < when.on:  # a 补录 extension was judged on the day it was granted
+            raise InvalidInput(f"the new deadline {new_deadline} is before the day it is granted ({when.on})",
+                               f"新的整改时限 {new_deadline} 早于批准延期之日（{when.on}）", field="new_deadline")
         require_text(reason, "reason", "延期理由")
         require_text(approver, "approver", "批准人")
         if self.deadline is not None and new_deadline.isoformat() <= self.deadline:
@@ -155,11 +165,12 @@ class RectificationCase(Aggregate):  # 整改事项
                 f"新的整改时限 {new_deadline} 必须晚于当前时限 {self.deadline}", field="new_deadline",
             )
         self._record(DeadlineExtended(case_id=self.id, previous_deadline=self.deadline,
-                                      new_deadline=new_deadline.isoformat(), reason=reason, approver=approver))
+                                      new_deadline=new_deadline.isoformat(), reason=reason, approver=approver, **dated))
 
-    def escalate(self, *, level: str, reason: str, doc_number: str | None = None, measure: str | None = None,
-                 target: str = "unit") -> None:
+    def escalate(self, *, level: str, reason: str, when: StepDate, doc_number: str | None = None,
+                 measure: str | None = None, target: str = "unit") -> None:
         self._require_not_ended("escalate", "升级督办")
+        dated = self._dated(when)
         if level not in EscalationLevel.LADDER:
             raise InvalidInput(f"unknown escalation level {level!r}", f"未知的督办升级方式：{level}", field="level")
         if target not in ACCOUNTABILITY_MEASURES:
@@ -175,13 +186,14 @@ class RectificationCase(Aggregate):  # 整改事项
             raise InvalidInput(f"accountability measure for a {target} must be one of {allowed}",
                                f"问责方式须为《教育督导问责办法》规定的：{allowed}", field="measure")
         self._record(RectificationEscalated(case_id=self.id, level=level, reason=reason, doc_number=doc_number,
-                                            measure=measure, target=target, deadline=self.deadline))
+                                            measure=measure, target=target, deadline=self.deadline, **dated))
 
-    def commend(self, *, reason: str, doc_number: str | None) -> None:
+    def commend(self, *, reason: str, doc_number: str | None, when: StepDate) -> None:
         if self.status == CaseStatus.WITHDRAWN:
             raise self._refusal("commend", "表彰")
         require_text(reason, "reason", "表彰事由")
-        self._record(RectificationCommended(case_id=self.id, reason=reason, doc_number=doc_number))
+        self._record(RectificationCommended(case_id=self.id, reason=reason, doc_number=doc_number,
+                                            **self._dated(when)))
 
     def withdraw(self, *, reason: str) -> None:
         """The notice was withdrawn: the case ends without 销号 (a closed case keeps its history as is)."""
@@ -195,8 +207,8 @@ class RectificationCase(Aggregate):  # 整改事项
         """Raise what a missed deadline calls for, once each: 逾期 + automatic 催办, then 预警 N working days later."""
         if self.status not in CaseStatus.CLOCK_RUNNING or self.deadline is None:
             return
-        if today.isoformat() <= self.deadline:
-            return
+        if today.isoformat() <= self.deadline or today.isoformat() <= (self.entered_on or ""):
+            return  # not missed yet, or a paper notice entered today whose history is still being entered (补录)
         if self.overdue_flagged_for != self.deadline:
             self._record(RectificationOverdue(case_id=self.id, notice_id=self.notice_id, deadline=self.deadline,
                                               detected_on=today.isoformat()))
@@ -221,7 +233,16 @@ class RectificationCase(Aggregate):  # 整改事项
 
     # -- state ------------------------------------------------------------------------------------
 
+    def _dated(self, when: StepDate) -> dict:
+        """The step's date fields, refused (422) before the notice was issued or before the case's previous step."""
+        when.require_not_before(self.issued_on, "the notice's issue date", "通知下发日期")
+        when.require_not_before(self.last_step_on, "the previous step of this case", "该事项上一步骤的发生日期")
+        return when.event_fields()
+
     def apply(self, event) -> None:
+        # only steps people record set the pace; the watcher's flags (dated the day it ran) do not
+        if getattr(event, "occurred_on", None) and (self.last_step_on or "") < event.occurred_on:
+            self.last_step_on = event.occurred_on
         match event:
             case RectificationOpened():
                 self.status = CaseStatus.OPEN
@@ -229,6 +250,8 @@ class RectificationCase(Aggregate):  # 整改事项
                 self.responsible_unit, self.issuer_unit = event.responsible_unit, event.issuer_unit
                 self.deadline = event.deadline
                 self.related_task_ids = list(event.related_task_ids)
+                self.issued_on = event.issued_on
+                self.entered_on = event.entered_on
             case RectificationPlanSubmitted():
                 self.status = CaseStatus.PLANNED
             case RectificationProgressReported() | ReinspectionFailed():

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from shared.deadlines import Light
 from shared import text
-from shared.openapi import FILLED_TEXT, JsonBoolean
+from shared.openapi import FILLED_TEXT, JsonBoolean, StepSchema
 from services.followups.domain.model import ACCOUNTABILITY_MEASURES, CaseStatus, EscalationLevel
 
 # what a step records must say something: the domain refuses blank text (shared.errors.require_text)
@@ -18,30 +18,30 @@ EXPECTED_VERSION = fields.Integer(strict=True, load_default=None, allow_none=Tru
                                   metadata={"description": "the case version the caller saw; 409 if it changed since"})
 
 
-class SubmitPlanSchema(Schema):  # 整改方案
+class SubmitPlanSchema(StepSchema):  # 整改方案
     plan = fields.String(required=True, validate=TEXT)
     measures = fields.List(fields.String(validate=TEXT_LENGTH), load_default=list, validate=validate.Length(max=50))
     planned_completion = fields.Date(load_default=None, allow_none=True)
     expected_version = EXPECTED_VERSION
 
 
-class ReportSchema(Schema):  # 整改进展 / 整改报告
+class ReportSchema(StepSchema):  # 整改进展 / 整改报告
     summary = fields.String(required=True, validate=TEXT)
     evidence = EVIDENCE
     expected_version = EXPECTED_VERSION
 
 
-class ReinspectSchema(Schema):  # 复查
+class ReinspectSchema(StepSchema):  # 复查
     passed = JsonBoolean(required=True)
     findings = fields.String(required=True, validate=TEXT)
     expected_version = EXPECTED_VERSION
 
 
-class CloseSchema(Schema):  # 销号
+class CloseSchema(StepSchema):  # 销号
     expected_version = EXPECTED_VERSION
 
 
-class ExtendDeadlineSchema(Schema):  # 延期
+class ExtendDeadlineSchema(StepSchema):  # 延期
     new_deadline = fields.Date(required=True)
     reason = fields.String(required=True, validate=TEXT)
     approver = fields.String(required=True, validate=SHORT, metadata={"description": "批准人"})
@@ -70,7 +70,7 @@ def _escalation_rules() -> dict:
     return {"oneOf": branches}
 
 
-class EscalateSchema(Schema):  # 催办 / 预警 / 约谈 / 通报 / 问责
+class EscalateSchema(StepSchema):  # 催办 / 预警 / 约谈 / 通报 / 问责
     DEFAULT_TARGET = "unit"
     level = fields.String(required=True, validate=validate.OneOf(EscalationLevel.LADDER))
     reason = fields.String(required=True, validate=TEXT)
@@ -84,7 +84,7 @@ class EscalateSchema(Schema):  # 催办 / 预警 / 约谈 / 通报 / 问责
 EscalateSchema.OPENAPI_RULES = _escalation_rules()
 
 
-class CommendSchema(Schema):  # 表彰
+class CommendSchema(StepSchema):  # 表彰
     reason = fields.String(required=True, validate=TEXT)
     doc_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     expected_version = EXPECTED_VERSION

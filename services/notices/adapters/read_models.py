@@ -79,7 +79,7 @@ def _signed(event: EventEnvelope) -> None:
         changes["status"] = NoticeStatus.ACKNOWLEDGED
     apply_in_order(NoticeView, event, changes, {
         "signatures": {"unit": data["unit"], "signed_on": data["signed_on"], "late": data.get("late", False),
-                       "by": event.actor.to_dict()},
+                       "by": event.actor.to_dict(), "backfill": data.get("backfill")},
         "signed_units": data["unit"],
     })
 

@@ -54,6 +54,9 @@ class IssueDraft:  # 下发草稿
 class SignNotice:  # 签收（by the signing unit's handler; the unit is the actor's own）
     notice_id: str
     expected_version: int | None = None
+    unit: str | None = None  # the unit whose signature office staff record as a 补录
+    occurred_on: date | None = None  # 业务日期: the day the unit signed
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)

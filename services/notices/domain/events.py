@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.contracts import NoticeCleared, NoticeIssued, NoticeWithdrawn
+from shared.backfill import Step
 from shared.events import DomainEvent, EventRegistry
 
 
@@ -16,7 +17,7 @@ class NoticeDrafted(DomainEvent):  # 督办通知草稿已保存
 
 
 @dataclass(frozen=True)
-class NoticeSigned(DomainEvent):  # 已签收
+class NoticeSigned(Step):  # 已签收
     notice_id: str
     unit: str
     signed_on: str

@@ -5,6 +5,7 @@ import dataclasses
 from datetime import date
 
 from shared.aggregate import Aggregate
+from shared.backfill import StepDate
 from shared.deadlines import CalendarOutOfRange, Period
 from shared.errors import IllegalTransition, InvalidInput
 from shared.policy import OfficePolicy
@@ -47,6 +48,8 @@ class Notice(Aggregate):  # 督办通知
         self.issuer_unit: str | None = None
         self.signed_units: list[str] = []
         self.sign_for_deadline: str | None = None
+        self.issued_on: str | None = None
+        self.entered_on: str | None = None  # a paper notice's entry day: the watcher waits until the day after
         self.sign_for_deadline_provisional = False  # counted on a calendar not yet published (shared/holidays.py)
         self.sign_overdue_flagged = False
         self.closed_problems: set[str] = set()
@@ -71,10 +74,13 @@ class Notice(Aggregate):  # 督办通知
         if content is None:
             raise IllegalTransition(f"notice {self.id} has no draft to issue", f"督办通知 {self.id} 没有可下发的草稿")
         _check_content(content)
+        entered_on = None
         if content.issued_on is not None:
             if content.issued_on > today:
                 raise InvalidInput(f"issued_on {content.issued_on} lies in the future", f"下发日期 {content.issued_on} 晚于今天",
                                    field="issued_on")
+            if content.issued_on < today:
+                entered_on = today.isoformat()
             today = content.issued_on  # a paper notice entered later: its deadlines count from when it was issued
         sign_for = content.sign_for_deadline or _after(policy.sign_for_period, today, "sign_for_deadline")
         # counted on a calendar the State Council has not published yet: fixed now, but marked so people know
@@ -89,12 +95,12 @@ class Notice(Aggregate):  # 督办通知
             related_task_ids=list(content.related_task_ids), listed=content.listed,
             copied_units=list(content.copied_units), issued_on=today.isoformat(), sign_for_deadline=sign_for.isoformat(),
             sign_for_deadline_provisional=sign_for_provisional,
-            sign_for_rule=None if content.sign_for_deadline else policy.sign_for_period.to_dict(),
+            sign_for_rule=None if content.sign_for_deadline else policy.sign_for_period.to_dict(), entered_on=entered_on,
         ))
 
     # -- the target units --------------------------------------------------------------------------
 
-    def sign(self, *, unit: str | None, today: date) -> None:
+    def sign(self, *, unit: str | None, when: StepDate) -> None:
         """签收 by one target unit; the notice is acknowledged once every target unit has signed."""
         if self.status not in NoticeStatus.LIVE:
             raise self._refusal("sign for it", "签收")
@@ -103,13 +109,16 @@ class Notice(Aggregate):  # 督办通知
                                     f"{unit} 不是该通知的督办对象，无需签收", unit=unit)
         if unit in self.signed_units:
             raise IllegalTransition(f"{unit} has already signed for notice {self.id}", f"{unit} 已签收过该通知")
-        late = self.sign_for_deadline is not None and today.isoformat() > self.sign_for_deadline
-        self._record(NoticeSigned(notice_id=self.id, unit=unit, signed_on=today.isoformat(), late=late))
+        when.require_not_before(self.issued_on, "the notice's issue date", "通知下发日期")
+        signed_on = when.on.isoformat()
+        late = self.sign_for_deadline is not None and signed_on > self.sign_for_deadline
+        self._record(NoticeSigned(notice_id=self.id, unit=unit, signed_on=signed_on, late=late,
+                                  **when.event_fields()))
 
     def check_sign_deadline(self, *, today: date) -> None:
         """Flag, once, a notice some target units have not signed by the sign-for deadline."""
         if (self.status != NoticeStatus.ISSUED or self.sign_overdue_flagged or self.sign_for_deadline is None
-                or today.isoformat() <= self.sign_for_deadline):
+                or today.isoformat() <= self.sign_for_deadline or today.isoformat() <= (self.entered_on or "")):
             return
         unsigned = [u for u in self.target_units if u not in self.signed_units]
         self._record(NoticeSignOverdue(notice_id=self.id, deadline=self.sign_for_deadline, unsigned_units=unsigned))
@@ -154,6 +163,8 @@ class Notice(Aggregate):  # 督办通知
                 self.target_units = list(event.target_units)
                 self.issuer_unit = event.issuer_unit
                 self.sign_for_deadline = event.sign_for_deadline
+                self.issued_on = event.issued_on
+                self.entered_on = event.entered_on
                 self.sign_for_deadline_provisional = event.sign_for_deadline_provisional
                 self.related_task_ids = list(event.related_task_ids)
             case NoticeSigned():

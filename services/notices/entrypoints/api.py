@@ -77,12 +77,14 @@ def issue_draft(payload, notice_id):
 
 
 @blp.route("/<notice_id>/signature", methods=["POST"])
-@allow(Role.UNIT_HANDLER)
+@allow(Role.UNIT_HANDLER, Role.OFFICE_STAFF)
 @blp.arguments(SignSchema)
 @blp.response(200, NoticeSchema)
 def sign_notice(payload, notice_id):
-    """Sign for the notice on behalf of the caller's own unit (签收; a target unit's handler)."""
-    return _handled(c.SignNotice(notice_id, payload["expected_version"]))
+    """Sign for the notice on behalf of the caller's own unit (签收; a target unit's handler), or record a unit's
+    signature on paper as a 补录 (office staff: unit, occurred_on and backfill_reason)."""
+    return _handled(c.SignNotice(notice_id, payload["expected_version"], unit=payload["unit"],
+                                 occurred_on=payload["occurred_on"], backfill_reason=payload["backfill_reason"]))
 
 
 @blp.route("/<notice_id>/withdrawal", methods=["POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.deadlines import DayKind
-from shared.openapi import FILLED_TEXT, JsonBoolean
+from shared.openapi import FILLED_TEXT, JsonBoolean, StepSchema
 from services.notices.domain.model import NOTICE_KINDS, PROMPT_LETTER, NoticeStatus
 
 UNIT = fields.String(validate=validate.Length(min=1, max=200))
@@ -61,7 +61,9 @@ class NoticeContentSchema(Schema):  # 督办通知
                             metadata={"description": "补录: the date a paper notice was issued (not in the future)"})
 
 
-class SignSchema(Schema):  # 签收
+class SignSchema(StepSchema):  # 签收
+    unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200),
+                         metadata={"description": "补录 by office staff: the target unit that signed"})
     expected_version = EXPECTED_VERSION
 
 

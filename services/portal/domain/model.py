@@ -218,7 +218,8 @@ class PortalModel:
             data=dict(event.data), correlation_id=event.correlation_id, causation_id=event.causation_id,
             prev_hash=event.prev_hash, hash=event.hash,
         )
-        day = local_date(event.recorded_at).isoformat()
+        # the business date of a step (补录 keeps the day it happened); else the day it was recorded
+        day = entry.data.get("occurred_on") or local_date(event.recorded_at).isoformat()
         notice_id = self._route(entry, day)
         if notice_id is not None:
             self.timelines.setdefault(notice_id, []).append(entry)

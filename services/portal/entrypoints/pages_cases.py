@@ -67,7 +67,7 @@ def case_page(case_id: str):
         return render("case.html", case=case, notice=model.notices.get(case.notice_id), light=context.light_rule().light(case),
                       history=history, reports=reports, commendations=commendations, actions=available_actions(case),
                       form_key=new_form_key(), escalation_choices=ESCALATION_CHOICES, measures=ACCOUNTABILITY_MEASURES,
-                      targets=TARGET_ZH)
+                      targets=TARGET_ZH, backfilling=viewer().role in (Role.OFFICE_STAFF, Role.ADMIN))
 
 
 def available_actions(case: CaseRecord) -> set[str]:
@@ -75,12 +75,14 @@ def available_actions(case: CaseRecord) -> set[str]:
     who, status = viewer(), case.status
     admin = who.role == Role.ADMIN
     actions: set[str] = set()
-    if admin or (who.role == Role.UNIT_HANDLER and who.unit == case.responsible_unit):
+    # office staff get the unit's and the inspector's forms too, as 补录 of steps that happened on paper
+    backfills = who.role == Role.OFFICE_STAFF
+    if admin or backfills or (who.role == Role.UNIT_HANDLER and who.unit == case.responsible_unit):
         if status in ("open", "planned"):
             actions.add("plan")
         if status in ("planned", "rectifying"):
             actions.update(("progress", "completion"))
-    if admin or who.role == Role.INSPECTOR:
+    if admin or backfills or who.role == Role.INSPECTOR:
         if status == "reported":
             actions.add("reinspection")
         if status == "verified":
@@ -95,7 +97,14 @@ def available_actions(case: CaseRecord) -> set[str]:
 
 # -- the forms ------------------------------------------------------------------------------------------
 
-class PlanForm(Schema):  # 整改方案
+class StepForm(Schema):
+    """Every step's form: for office staff, the day it really happened and why it is recorded later (补录)."""
+
+    occurred_on = day("发生日期")  # left out of the request when not given (the service's default: today)
+    backfill_reason = text("补录说明", max_length=500)
+
+
+class PlanForm(StepForm):  # 整改方案
     plan = text("整改方案", required=True)
     measures = Lines(fields.String(validate=validate.Length(max=4000, error="每项措施不能超过4000字")), load_default=list,
                      validate=validate.Length(max=50, error="整改措施最多50项"))
@@ -103,31 +112,31 @@ class PlanForm(Schema):  # 整改方案
     idempotency_key = idempotency_key()
 
 
-class ReportForm(Schema):  # 整改进展 / 整改报告
+class ReportForm(StepForm):  # 整改进展 / 整改报告
     summary = text("情况说明", required=True)
     evidence = Lines(fields.String(validate=validate.Length(max=4000, error="每项佐证材料说明不能超过4000字")), load_default=list,
                      validate=validate.Length(max=50, error="佐证材料最多50项"))
     idempotency_key = idempotency_key()
 
 
-class ReinspectForm(Schema):  # 复查
+class ReinspectForm(StepForm):  # 复查
     passed = fields.Boolean(required=True, error_messages={"required": "请选择复查结论", "invalid": "复查结论无效"})
     findings = text("复查意见", required=True)
     idempotency_key = idempotency_key()
 
 
-class CloseForm(Schema):  # 销号
+class CloseForm(StepForm):  # 销号
     idempotency_key = idempotency_key()
 
 
-class ExtensionForm(Schema):  # 延期
+class ExtensionForm(StepForm):  # 延期
     new_deadline = day("新的整改时限", required=True)
     reason = text("延期理由", required=True)
     approver = text("批准人", required=True, max_length=200)
     idempotency_key = idempotency_key()
 
 
-class EscalationForm(Schema):  # 催办 / 预警 / 约谈 / 通报 / 问责
+class EscalationForm(StepForm):  # 催办 / 预警 / 约谈 / 通报 / 问责
     level = fields.String(required=True, validate=one_of("督办方式", ESCALATION_ZH),
                           error_messages={"required": "请选择督办方式"})
     reason = text("事由", required=True)
@@ -137,7 +146,7 @@ class EscalationForm(Schema):  # 催办 / 预警 / 约谈 / 通报 / 问责
     idempotency_key = idempotency_key()
 
 
-class CommendationForm(Schema):  # 表彰
+class CommendationForm(StepForm):  # 表彰
     reason = text("表彰事由", required=True)
     doc_number = text("文号", load_default=None, max_length=100)
     idempotency_key = idempotency_key()
@@ -150,13 +159,17 @@ class Action:
     label_zh: str
 
 
+# office staff record these others' steps only as 补录 (the followups service decides: shared/backfill.py)
+UNIT_STEP = (Role.UNIT_HANDLER, Role.OFFICE_STAFF)
+INSPECTOR_STEP = (Role.INSPECTOR, Role.OFFICE_STAFF)
+
 # portal path = followups path: POST /cases/<id>/<name>
 ACTIONS = {
-    "plan": Action(PlanForm, (Role.UNIT_HANDLER,), "提交整改方案"),
-    "progress": Action(ReportForm, (Role.UNIT_HANDLER,), "报告整改进展"),
-    "completion": Action(ReportForm, (Role.UNIT_HANDLER,), "提交整改报告"),
-    "reinspection": Action(ReinspectForm, (Role.INSPECTOR,), "复查"),
-    "close": Action(CloseForm, (Role.INSPECTOR,), "销号"),
+    "plan": Action(PlanForm, UNIT_STEP, "提交整改方案"),
+    "progress": Action(ReportForm, UNIT_STEP, "报告整改进展"),
+    "completion": Action(ReportForm, UNIT_STEP, "提交整改报告"),
+    "reinspection": Action(ReinspectForm, INSPECTOR_STEP, "复查"),
+    "close": Action(CloseForm, INSPECTOR_STEP, "销号"),
     "extension": Action(ExtensionForm, (Role.OFFICE_STAFF,), "延期"),
     "escalations": Action(EscalationForm, (Role.OFFICE_STAFF,), "督办升级"),
     "commendations": Action(CommendationForm, (Role.OFFICE_STAFF,), "表彰"),

@@ -469,9 +469,33 @@ def is_late(entry: TimelineEntry) -> bool:
 def event_summary(entry: TimelineEntry) -> str:
     """A short line of what the event says, in Chinese (empty for an event of an unexpected shape)."""
     try:
-        return _short("；".join(part for part in _summary_parts(entry.type, entry.data) if part))
+        return _short("；".join(part for part in [*_summary_parts(entry.type, entry.data), _backfill_part(entry.data)]
+                               if part))
     except (AttributeError, TypeError, KeyError, ValueError):
         return ""
+
+
+def backfilled_on(entry: TimelineEntry) -> str | None:
+    """The day a step happened, when it was recorded (补录) on a later day; else None."""
+    occurred_on = entry.data.get("occurred_on")
+    if isinstance(occurred_on, str) and occurred_on < shanghai_time(entry.recorded_at)[:10]:
+        return occurred_on
+    return None
+
+
+def step_time(entry: TimelineEntry, actor_name: str) -> str:
+    """When: the moment it was recorded, or for a 补录 both days ("2026-03-02 发生 · 2026-12-02 王科长补录")."""
+    recorded = shanghai_time(entry.recorded_at)
+    occurred_on = backfilled_on(entry)
+    return f"{occurred_on} 发生 · {recorded[:10]} {actor_name}补录" if occurred_on else recorded
+
+
+def _backfill_part(data: dict) -> str:
+    backfill = data.get("backfill") or {}
+    if not backfill.get("reason"):
+        return ""
+    recorded_for = f"（代{backfill['recorded_for']}登记）" if backfill.get("recorded_for") else ""
+    return f"补录说明：{backfill['reason']}{recorded_for}"
 
 
 def _summary_parts(kind: str, d: dict) -> list[str]:
@@ -544,11 +568,11 @@ def timeline_rows(entries: list[TimelineEntry], model: PortalModel) -> list[dict
         if actor.get("role") == "system":
             name = SYSTEM_ACTOR_ZH.get(name, name)
         rows.append({
-            "number": number, "time": shanghai_time(entry.recorded_at), "event": event_label(entry),
+            "number": number, "time": step_time(entry, name), "event": event_label(entry),
             "subject": stream_label(entry, model), "actor": name,
             "role": ROLE_ZH.get(actor.get("role"), actor.get("role") or ""), "unit": actor.get("unit") or "",
             "due": entry.due or "", "timing": timing_label(entry), "late": is_late(entry),
-            "summary": event_summary(entry), "entry": entry,
+            "summary": event_summary(entry), "entry": entry, "backfilled": backfilled_on(entry) is not None,
         })
     return rows
 

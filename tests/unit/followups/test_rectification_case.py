@@ -12,6 +12,7 @@ from typing import Callable
 
 import pytest
 
+from shared.backfill import StepDate
 from shared.deadlines import DayKind, Light, Period, TrafficLights, case_light
 from shared.errors import IllegalTransition, InvalidInput
 from shared.policy import OfficePolicy
@@ -45,26 +46,35 @@ REPORTED_ON = date(2020, 9, 20)  # the day the steps below report completion: be
 ALL = CaseStatus.ALL
 
 
+def on(day: date) -> StepDate:
+    """A step recorded on the day it happened."""
+    return StepDate.today(day)
+
+
+EARLY = on(date(2020, 9, 1))  # plans, progress and escalations below happen before the report
+LATE = on(date(2020, 9, 28))  # re-inspections and commendations after it
+
+
 # -- building a case in a given status ---------------------------------------------------------------------
 
 def _plan(case: RectificationCase) -> None:
-    case.submit_plan(plan="拆除危房，设置警戒", measures=["封闭危房", "拆除"], planned_completion=date(2020, 9, 25))
+    case.submit_plan(plan="拆除危房，设置警戒", measures=["封闭危房", "拆除"], planned_completion=date(2020, 9, 25), when=EARLY)
 
 
 def _progress(case: RectificationCase) -> None:
-    case.report_progress(summary="已封闭危房", evidence=["封闭照片"])
+    case.report_progress(summary="已封闭危房", evidence=["封闭照片"], when=EARLY)
 
 
 def _complete(case: RectificationCase) -> None:
-    case.report_completion(summary="危房已拆除", evidence=["拆除验收单"], today=REPORTED_ON, policy=POLICY)
+    case.report_completion(summary="危房已拆除", evidence=["拆除验收单"], when=on(REPORTED_ON), policy=POLICY)
 
 
 def _pass(case: RectificationCase) -> None:
-    case.reinspect(passed=True, findings="现场核查，已拆除")
+    case.reinspect(passed=True, findings="现场核查，已拆除", when=LATE)
 
 
 def _close(case: RectificationCase) -> None:
-    case.close(today=date(2020, 9, 28))
+    case.close(when=on(date(2020, 9, 28)))
 
 
 def _withdraw(case: RectificationCase) -> None:
@@ -169,14 +179,15 @@ class TestSubmittingARectificationPlan:
         assert_refused(case_in(status), _plan)
 
     def test_a_plan_without_a_completion_date_is_recorded_without_one(self):
-        [event] = recorded(case_in(CaseStatus.OPEN), lambda c: c.submit_plan(plan="方案", measures=[], planned_completion=None))
+        [event] = recorded(case_in(CaseStatus.OPEN), lambda c: c.submit_plan(
+            plan="方案", measures=[], planned_completion=None, when=EARLY))
         assert (event.measures, event.planned_completion) == ([], None)
 
     @pytest.mark.parametrize("blank", ["", "   "])
     def test_a_blank_plan_is_refused(self, blank):
         case = case_in(CaseStatus.OPEN)
         with pytest.raises(InvalidInput) as refused:
-            case.submit_plan(plan=blank, measures=[], planned_completion=None)
+            case.submit_plan(plan=blank, measures=[], planned_completion=None, when=EARLY)
         assert refused.value.details["field"] == "plan" and case.pending == []
 
 
@@ -199,7 +210,7 @@ class TestReportingProgress:
 
     def test_blank_progress_is_refused(self):
         with pytest.raises(InvalidInput) as refused:
-            case_in(CaseStatus.PLANNED).report_progress(summary=" ", evidence=[])
+            case_in(CaseStatus.PLANNED).report_progress(summary=" ", evidence=[], when=EARLY)
         assert refused.value.details["field"] == "summary"
 
 
@@ -224,12 +235,12 @@ class TestReportingCompletion:
     def test_the_reinspection_due_date_follows_the_offices_policy_in_working_days(self):
         policy = OfficePolicy(reinspection_period=Period(10, DayKind.WORKING))
         [event] = recorded(case_in(CaseStatus.RECTIFYING), lambda c: c.report_completion(
-            summary="完成", evidence=[], today=date(2020, 9, 28), policy=policy))
+            summary="完成", evidence=[], when=on(date(2020, 9, 28)), policy=policy))
         assert event.reinspection_due == "2020-10-19"  # the holiday does not count
 
     def test_a_blank_report_is_refused(self):
         with pytest.raises(InvalidInput) as refused:
-            case_in(CaseStatus.RECTIFYING).report_completion(summary="", evidence=[], today=REPORTED_ON, policy=POLICY)
+            case_in(CaseStatus.RECTIFYING).report_completion(summary="", evidence=[], when=on(REPORTED_ON), policy=POLICY)
         assert refused.value.details["field"] == "summary"
 
 
@@ -244,14 +255,14 @@ class TestReinspecting:
     @pytest.mark.parametrize("status", legal(CaseStatus.REPORTED))
     def test_a_failed_reinspection_sends_the_case_back_to_rectifying_with_the_findings(self, status):
         case = case_in(status)
-        [event] = recorded(case, lambda c: c.reinspect(passed=False, findings="危房未完全拆除，存在安全隐患"))
+        [event] = recorded(case, lambda c: c.reinspect(passed=False, findings="危房未完全拆除，存在安全隐患", when=LATE))
         assert isinstance(event, ReinspectionFailed) and event.findings == "危房未完全拆除，存在安全隐患"
         assert (case.status, case.reported_on) == (CaseStatus.RECTIFYING, None)
 
     @pytest.mark.parametrize("passed", [True, False])
     @pytest.mark.parametrize("status", illegal(CaseStatus.REPORTED))
     def test_a_reinspection_is_refused_unless_completion_was_reported(self, status, passed):
-        assert_refused(case_in(status), lambda c: c.reinspect(passed=passed, findings="意见"))
+        assert_refused(case_in(status), lambda c: c.reinspect(passed=passed, findings="意见", when=LATE))
 
     def test_a_reinspection_before_the_report_says_the_unit_has_not_reported(self):
         error = assert_refused(case_in(CaseStatus.RECTIFYING), _pass)
@@ -259,17 +270,17 @@ class TestReinspecting:
 
     def test_after_a_failed_reinspection_the_unit_reports_again_and_can_pass(self):
         case = case_in(CaseStatus.REPORTED)
-        case.reinspect(passed=False, findings="未完成")
-        case.report_progress(summary="继续整改", evidence=[])
-        case.report_completion(summary="已全部完成", evidence=[], today=date(2020, 9, 28), policy=POLICY)
-        case.reinspect(passed=True, findings="通过")
+        case.reinspect(passed=False, findings="未完成", when=on(date(2020, 9, 22)))
+        case.report_progress(summary="继续整改", evidence=[], when=on(date(2020, 9, 24)))
+        case.report_completion(summary="已全部完成", evidence=[], when=on(date(2020, 9, 28)), policy=POLICY)
+        case.reinspect(passed=True, findings="通过", when=LATE)
         assert types(case.pending) == [ReinspectionFailed, RectificationProgressReported, RectificationReported,
                                        ReinspectionPassed]
         assert (case.status, case.reported_on) == (CaseStatus.VERIFIED, "2020-09-28")
 
     def test_a_reinspection_without_findings_is_refused(self):
         with pytest.raises(InvalidInput) as refused:
-            case_in(CaseStatus.REPORTED).reinspect(passed=False, findings="  ")
+            case_in(CaseStatus.REPORTED).reinspect(passed=False, findings="  ", when=LATE)
         assert refused.value.details["field"] == "findings"
 
 
@@ -277,7 +288,7 @@ class TestClosingACase:
     @pytest.mark.parametrize("status", legal(CaseStatus.VERIFIED))
     def test_a_verified_case_is_closed_with_what_other_services_need(self, status):
         case = case_in(status)
-        [event] = recorded(case, lambda c: c.close(today=date(2020, 9, 28)))
+        [event] = recorded(case, lambda c: c.close(when=on(date(2020, 9, 28))))
         assert isinstance(event, RectificationClosed)
         assert (event.case_id, event.notice_id, event.problem_id, event.closed_on, event.deadline) == (
             CASE_ID, "notice-1", "P1", "2020-09-28", DEADLINE)
@@ -306,13 +317,13 @@ class TestWhetherACaseWasClosedOnTime:
         case = case_in(CaseStatus.RECTIFYING, deadline=deadline)
         for step in steps:
             step(case)
-        case.reinspect(passed=True, findings="通过")
-        case.close(today=closed_on)
+        case.reinspect(passed=True, findings="通过", when=on(closed_on))
+        case.close(when=on(closed_on))
         return case.pending[-1]
 
     @staticmethod
     def report_on(day: date):
-        return lambda c: c.report_completion(summary="完成", evidence=[], today=day, policy=POLICY)
+        return lambda c: c.report_completion(summary="完成", evidence=[], when=on(day), policy=POLICY)
 
     @pytest.mark.parametrize("reported, on_time", [
         (date(2020, 9, 20), True), (date(2020, 9, 29), True), (date(2020, 9, 30), False)])
@@ -320,24 +331,26 @@ class TestWhetherACaseWasClosedOnTime:
         assert self.closed_after(self.report_on(reported)).on_time is on_time
 
     def test_a_report_that_failed_reinspection_does_not_count_and_the_later_one_decides(self):
-        event = self.closed_after(self.report_on(date(2020, 9, 20)), lambda c: c.reinspect(passed=False, findings="未完成"),
+        event = self.closed_after(self.report_on(date(2020, 9, 20)), lambda c: c.reinspect(
+            passed=False, findings="未完成", when=on(date(2020, 9, 21))),
                                   self.report_on(date(2020, 10, 9)))
         assert event.on_time is False
 
     def test_a_case_reported_by_its_extended_deadline_is_on_time(self):
         event = self.closed_after(lambda c: c.extend_deadline(new_deadline=date(2020, 10, 20), reason="汛期", approver="李主任",
-                                                              today=date(2020, 9, 1)),
+                                                              when=on(date(2020, 9, 1))),
                                   self.report_on(date(2020, 10, 9)))
         assert (event.on_time, event.deadline) == (True, "2020-10-20")
 
     def test_a_case_without_a_deadline_is_always_on_time(self):
-        assert self.closed_after(self.report_on(date(2021, 3, 1)), deadline=None).on_time is True
+        assert self.closed_after(self.report_on(date(2021, 3, 1)), deadline=None,
+                                 closed_on=date(2021, 3, 5)).on_time is True
 
 
 class TestExtendingTheDeadline:
     @staticmethod
     def extend(new_deadline=date(2020, 10, 30), reason="受汛期影响无法施工", approver="市教育局分管领导"):
-        return lambda c: c.extend_deadline(new_deadline=new_deadline, reason=reason, approver=approver, today=date(2020, 9, 1))
+        return lambda c: c.extend_deadline(new_deadline=new_deadline, reason=reason, approver=approver, when=LATE)
 
     @pytest.mark.parametrize("status", illegal(*CaseStatus.ENDED))
     def test_an_approved_later_deadline_replaces_the_current_one(self, status):
@@ -356,14 +369,14 @@ class TestExtendingTheDeadline:
     def test_the_new_deadline_must_be_later_than_the_current_one(self, new_deadline):
         case = case_in(CaseStatus.RECTIFYING)
         with pytest.raises(InvalidInput) as refused:
-            case.extend_deadline(new_deadline=new_deadline, reason="理由", approver="批准人", today=date(2020, 9, 1))
+            case.extend_deadline(new_deadline=new_deadline, reason="理由", approver="批准人", when=on(date(2020, 9, 1)))
         assert refused.value.details["field"] == "new_deadline" and refused.value.status == 422
         assert "2020-09-29" in refused.value.message_zh and case.pending == [] and case.deadline == DEADLINE
 
     def test_the_new_deadline_may_not_already_be_past(self):
         case = case_in(CaseStatus.RECTIFYING)
         with pytest.raises(InvalidInput) as refused:
-            case.extend_deadline(new_deadline=date(2020, 10, 5), reason="理由", approver="批准人", today=date(2020, 10, 8))
+            case.extend_deadline(new_deadline=date(2020, 10, 5), reason="理由", approver="批准人", when=on(date(2020, 10, 8)))
         assert refused.value.details["field"] == "new_deadline" and case.pending == []
 
     @pytest.mark.parametrize("reason, approver, field", [("", "批准人", "reason"), ("理由", " ", "approver")])
@@ -382,7 +395,7 @@ class TestEscalating:
     @pytest.mark.parametrize("status", illegal(*CaseStatus.ENDED))
     def test_a_manual_reminder_is_recorded_against_the_current_deadline(self, status):
         case = case_in(status)
-        [event] = recorded(case, lambda c: c.escalate(level=EscalationLevel.REMINDER, reason="进度滞后"))
+        [event] = recorded(case, lambda c: c.escalate(level=EscalationLevel.REMINDER, reason="进度滞后", when=LATE))
         assert isinstance(event, RectificationEscalated)
         assert (event.level, event.reason, event.automatic, event.deadline, event.target) == (
             "reminder", "进度滞后", False, DEADLINE, "unit")
@@ -390,11 +403,11 @@ class TestEscalating:
 
     @pytest.mark.parametrize("status", legal(*CaseStatus.ENDED))
     def test_an_ended_case_cannot_be_escalated(self, status):
-        assert_refused(case_in(status), lambda c: c.escalate(level=EscalationLevel.REMINDER, reason="进度滞后"))
+        assert_refused(case_in(status), lambda c: c.escalate(level=EscalationLevel.REMINDER, reason="进度滞后", when=LATE))
 
     @pytest.mark.parametrize("level", [EscalationLevel.REMINDER, EscalationLevel.WARNING])
     def test_reminders_and_warnings_need_no_document(self, level):
-        [event] = recorded(case_in(CaseStatus.OPEN), lambda c: c.escalate(level=level, reason="逾期"))
+        [event] = recorded(case_in(CaseStatus.OPEN), lambda c: c.escalate(level=level, reason="逾期", when=LATE))
         assert (event.level, event.doc_number) == (level, None)
 
     @pytest.mark.parametrize("level", EscalationLevel.NEEDS_DOCUMENT)
@@ -402,21 +415,21 @@ class TestEscalating:
     def test_interviews_circulations_and_accountability_need_a_document_number(self, level, doc_number):
         case = case_in(CaseStatus.RECTIFYING)
         with pytest.raises(InvalidInput) as refused:
-            case.escalate(level=level, reason="逾期未整改", doc_number=doc_number, measure="约谈")
+            case.escalate(level=level, reason="逾期未整改", doc_number=doc_number, measure="约谈", when=LATE)
         assert refused.value.details["field"] == "doc_number"
         assert EscalationLevel.LABELS_ZH[level] in refused.value.message_zh and case.pending == []
 
     @pytest.mark.parametrize("level", [EscalationLevel.INTERVIEW, EscalationLevel.CIRCULATION])
     def test_an_interview_or_circulation_with_its_document_number_is_recorded(self, level):
         [event] = recorded(case_in(CaseStatus.RECTIFYING),
-                           lambda c: c.escalate(level=level, reason="逾期未整改", doc_number="巴教督〔2020〕9号"))
+                           lambda c: c.escalate(level=level, reason="逾期未整改", doc_number="巴教督〔2020〕9号", when=LATE))
         assert (event.level, event.doc_number, event.measure) == (level, "巴教督〔2020〕9号", None)
 
     @pytest.mark.parametrize("target, measure", [(t, m) for t, measures in ACCOUNTABILITY_MEASURES.items() for m in measures])
     def test_accountability_with_a_measure_of_the_rules_for_its_target_is_recorded(self, target, measure):
         [event] = recorded(case_in(CaseStatus.RECTIFYING), lambda c: c.escalate(
             level=EscalationLevel.ACCOUNTABILITY, reason="整改不力", doc_number="巴教督〔2020〕10号", measure=measure,
-            target=target))
+            target=target, when=EARLY))
         assert (event.level, event.target, event.measure) == ("accountability", target, measure)
 
     @pytest.mark.parametrize("target, measure", [("unit", None), ("unit", "处分"), ("person", "行政处罚"), ("person", "罚款")])
@@ -424,7 +437,7 @@ class TestEscalating:
         case = case_in(CaseStatus.RECTIFYING)
         with pytest.raises(InvalidInput) as refused:
             case.escalate(level=EscalationLevel.ACCOUNTABILITY, reason="整改不力", doc_number="文号", measure=measure,
-                          target=target)
+                          target=target, when=EARLY)
         assert refused.value.details["field"] == "measure" and "教育督导问责办法" in refused.value.message_zh
         assert case.pending == []
 
@@ -433,7 +446,7 @@ class TestEscalating:
     def test_an_unknown_level_or_target_or_a_blank_reason_is_refused(self, kwargs, field):
         case = case_in(CaseStatus.OPEN)
         with pytest.raises(InvalidInput) as refused:
-            case.escalate(**{"level": EscalationLevel.REMINDER, "reason": "逾期", **kwargs})
+            case.escalate(**{"level": EscalationLevel.REMINDER, "reason": "逾期", **kwargs}, when=LATE)
         assert refused.value.details["field"] == field and case.pending == []
 
 
@@ -441,18 +454,18 @@ class TestCommending:
     @pytest.mark.parametrize("status", illegal(CaseStatus.WITHDRAWN))
     def test_a_commendation_is_recorded_in_any_status_but_withdrawn(self, status):
         case = case_in(status)
-        [event] = recorded(case, lambda c: c.commend(reason="整改迅速、成效明显", doc_number="巴教督〔2020〕11号"))
+        [event] = recorded(case, lambda c: c.commend(reason="整改迅速、成效明显", doc_number="巴教督〔2020〕11号", when=LATE))
         assert isinstance(event, RectificationCommended)
         assert (event.reason, event.doc_number) == ("整改迅速、成效明显", "巴教督〔2020〕11号")
         assert case.status == status
 
     @pytest.mark.parametrize("status", legal(CaseStatus.WITHDRAWN))
     def test_a_withdrawn_case_cannot_be_commended(self, status):
-        assert_refused(case_in(status), lambda c: c.commend(reason="整改迅速", doc_number=None))
+        assert_refused(case_in(status), lambda c: c.commend(reason="整改迅速", doc_number=None, when=LATE))
 
     def test_a_commendation_needs_a_reason(self):
         with pytest.raises(InvalidInput) as refused:
-            case_in(CaseStatus.CLOSED).commend(reason="", doc_number=None)
+            case_in(CaseStatus.CLOSED).commend(reason="", doc_number=None, when=LATE)
         assert refused.value.details["field"] == "reason"
 
 
@@ -562,7 +575,7 @@ class TestTheDeadlineWatcher:
 
     def test_a_manual_warning_does_not_stop_the_automatic_one(self):
         case = case_in(CaseStatus.OPEN)
-        case.escalate(level=EscalationLevel.WARNING, reason="人工预警")
+        case.escalate(level=EscalationLevel.WARNING, reason="人工预警", when=LATE)
         self.check(case, date(2020, 9, 30))
         assert [e.level for e in self.check(case, date(2020, 10, 13))] == ["warning"]
 
@@ -570,7 +583,7 @@ class TestTheDeadlineWatcher:
         case = case_in(CaseStatus.RECTIFYING)
         self.check(case, date(2020, 9, 30))
         self.check(case, date(2020, 10, 13))
-        case.extend_deadline(new_deadline=date(2020, 10, 20), reason="汛期", approver="李主任", today=date(2020, 9, 1))
+        case.extend_deadline(new_deadline=date(2020, 10, 20), reason="汛期", approver="李主任", when=on(date(2020, 9, 1)))
         assert self.check(case, date(2020, 10, 14)) == []
         assert self.check(case, date(2020, 10, 20)) == []
         overdue, reminder = self.check(case, date(2020, 10, 21))
@@ -583,14 +596,14 @@ class TestTheDeadlineWatcher:
 
     def test_a_deadline_extended_before_it_was_missed_is_never_flagged(self):
         case = case_in(CaseStatus.OPEN)
-        case.extend_deadline(new_deadline=date(2020, 10, 20), reason="汛期", approver="李主任", today=date(2020, 9, 1))
+        case.extend_deadline(new_deadline=date(2020, 10, 20), reason="汛期", approver="李主任", when=on(date(2020, 9, 1)))
         assert self.check(case, date(2020, 9, 30)) == []
         assert self.check(case, date(2020, 10, 13)) == []
 
     def test_the_clock_stops_while_reported_and_restarts_after_a_failed_reinspection(self):
         case = case_in(CaseStatus.REPORTED)  # reported on 20 September, before the deadline
         assert self.check(case, date(2020, 10, 13)) == []
-        case.reinspect(passed=False, findings="未整改到位")
+        case.reinspect(passed=False, findings="未整改到位", when=LATE)
         overdue, reminder, warning = self.check(case, date(2020, 10, 14))
         assert (overdue.deadline, overdue.detected_on) == ("2020-09-29", "2020-10-14")
         # The days spent waiting for the re-inspection count as overdue: 6 working days, so 预警 comes at once.

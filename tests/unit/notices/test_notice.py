@@ -11,6 +11,7 @@ from typing import Callable
 
 import pytest
 
+from shared.backfill import StepDate
 from shared.deadlines import CalendarOutOfRange, DayKind, Period
 from shared.errors import IllegalTransition, InvalidInput
 from shared.policy import OfficePolicy
@@ -83,7 +84,7 @@ def _issue(notice: Notice) -> None:
 
 def _sign_all(notice: Notice) -> None:
     for unit in (BAZHOU, ENYANG):
-        notice.sign(unit=unit, today=date(2020, 10, 9))
+        notice.sign(unit=unit, when=StepDate.today(date(2020, 10, 9)))
 
 
 def _close_all(notice: Notice) -> None:
@@ -318,42 +319,42 @@ class TestTheSignForDeadline:
 class TestSigning:
     def test_the_notice_is_acknowledged_only_when_every_target_unit_has_signed(self):
         notice = notice_in(NoticeStatus.ISSUED)
-        [first] = recorded(notice, lambda n: n.sign(unit=BAZHOU, today=date(2020, 10, 9)))
+        [first] = recorded(notice, lambda n: n.sign(unit=BAZHOU, when=StepDate.today(date(2020, 10, 9))))
         assert isinstance(first, NoticeSigned)
         assert (first.notice_id, first.unit, first.signed_on, first.late) == (NOTICE_ID, BAZHOU, "2020-10-09", False)
         assert notice.status == NoticeStatus.ISSUED
-        [second] = recorded(notice, lambda n: n.sign(unit=ENYANG, today=date(2020, 10, 10)))
+        [second] = recorded(notice, lambda n: n.sign(unit=ENYANG, when=StepDate.today(date(2020, 10, 10))))
         assert second.unit == ENYANG and notice.status == NoticeStatus.ACKNOWLEDGED
 
     @pytest.mark.parametrize("day, late", [(date(2020, 9, 30), False), (date(2020, 10, 12), False), (date(2020, 10, 13), True)])
     def test_signing_after_the_sign_for_deadline_is_recorded_as_late(self, day, late):
         notice = notice_in(NoticeStatus.ISSUED)
-        [event] = recorded(notice, lambda n: n.sign(unit=ENYANG, today=day))
+        [event] = recorded(notice, lambda n: n.sign(unit=ENYANG, when=StepDate.today(day)))
         assert event.late is late
 
     @pytest.mark.parametrize("unit", ["通江县人民政府", "巴中市人民政府", None])
     def test_a_unit_that_is_not_a_target_may_not_sign(self, unit):
-        error = assert_refused(notice_in(NoticeStatus.ISSUED), lambda n: n.sign(unit=unit, today=ISSUED_ON))
+        error = assert_refused(notice_in(NoticeStatus.ISSUED), lambda n: n.sign(unit=unit, when=StepDate.today(ISSUED_ON)))
         assert "不是该通知的督办对象" in error.message_zh and error.details["unit"] == unit
 
     def test_a_unit_signs_only_once(self):
         notice = notice_in(NoticeStatus.ISSUED)
-        notice.sign(unit=BAZHOU, today=ISSUED_ON)
+        notice.sign(unit=BAZHOU, when=StepDate.today(ISSUED_ON))
         signed = Notice.rehydrate(NOTICE_ID, [*recorded(Notice(NOTICE_ID), _issue), *notice.pending])
-        error = assert_refused(signed, lambda n: n.sign(unit=BAZHOU, today=date(2020, 10, 9)))
+        error = assert_refused(signed, lambda n: n.sign(unit=BAZHOU, when=StepDate.today(date(2020, 10, 9))))
         assert "已签收过" in error.message_zh and signed.signed_units == [BAZHOU]
 
     def test_an_acknowledged_notice_refuses_further_signatures(self):
         notice = notice_in(NoticeStatus.ACKNOWLEDGED)
-        error = assert_refused(notice, lambda n: n.sign(unit=ENYANG, today=ISSUED_ON))
+        error = assert_refused(notice, lambda n: n.sign(unit=ENYANG, when=StepDate.today(ISSUED_ON)))
         assert "已签收过" in error.message_zh
 
     @pytest.mark.parametrize("status", [NoticeStatus.DRAFT, NoticeStatus.WITHDRAWN, NoticeStatus.CLEARED])
     def test_a_draft_withdrawn_or_cleared_notice_cannot_be_signed_for(self, status):
-        assert_refused_for_status(notice_in(status), lambda n: n.sign(unit=BAZHOU, today=ISSUED_ON))
+        assert_refused_for_status(notice_in(status), lambda n: n.sign(unit=BAZHOU, when=StepDate.today(ISSUED_ON)))
 
     def test_a_notice_that_does_not_exist_cannot_be_signed_for(self):
-        error = assert_refused(Notice(NOTICE_ID), lambda n: n.sign(unit=BAZHOU, today=ISSUED_ON))
+        error = assert_refused(Notice(NOTICE_ID), lambda n: n.sign(unit=BAZHOU, when=StepDate.today(ISSUED_ON)))
         assert "不存在" in error.message_zh
 
 
@@ -368,7 +369,7 @@ class TestCheckingTheSignForDeadline:
 
     def test_the_units_that_have_not_signed_are_flagged_once(self):
         notice = notice_in(NoticeStatus.ISSUED)
-        notice.sign(unit=BAZHOU, today=date(2020, 10, 9))
+        notice.sign(unit=BAZHOU, when=StepDate.today(date(2020, 10, 9)))
         [event] = self.check(notice, date(2020, 10, 13))
         assert isinstance(event, NoticeSignOverdue)
         assert (event.notice_id, event.deadline, event.unsigned_units) == (NOTICE_ID, "2020-10-12", [ENYANG])
@@ -387,7 +388,7 @@ class TestCheckingTheSignForDeadline:
         self.check(notice, date(2020, 10, 13))
         signatures = recorded(notice, _sign_all)
         assert [e.late for e in signatures] == [False, False]  # _sign_all signs on 9 October, before the deadline
-        late = recorded(notice_in(NoticeStatus.ISSUED), lambda n: n.sign(unit=BAZHOU, today=date(2020, 10, 14)))
+        late = recorded(notice_in(NoticeStatus.ISSUED), lambda n: n.sign(unit=BAZHOU, when=StepDate.today(date(2020, 10, 14))))
         assert late[0].late is True and notice.status == NoticeStatus.ACKNOWLEDGED
 
     @pytest.mark.parametrize("status", [s for s in ALL if s != NoticeStatus.ISSUED])

@@ -513,8 +513,11 @@ class TestCasePage:
         ("bazhou", "a3", ["提交整改方案</button>"], ["复查通过</button>", "新的整改时限", "登记督办升级"]),
         ("enyang", "a3", [], ["提交整改方案</button>"]),  # 恩阳 may read it (a target of the notice) but not act for 巴州
         ("inspector", "a3", [], ["提交整改方案</button>", "复查通过</button>", "销号</button>"]),
-        ("office", "a3", ["新的整改时限", "登记督办升级", "登记表彰", "约谈", "问责", "公开批评", "移送有关机关"],
-         ["提交整改方案</button>"]),
+        # office staff get the unit's form too, as a 补录 that needs the day it happened and a reason
+        ("office", "a3", ["新的整改时限", "登记督办升级", "登记表彰", "约谈", "问责", "公开批评", "移送有关机关",
+                          "提交整改方案</button>", 'name="occurred_on"', 'name="backfill_reason"', "只能按实际发生日期补录"],
+         ["复查通过</button>"]),
+        ("bazhou", "a3", [], ['name="occurred_on"', "补录说明"]),  # a unit records its own steps on the day
         ("office", "a1", ["登记表彰"], ["新的整改时限", "登记督办升级"]),  # closed: only a commendation is left
     ])
     def test_forms_by_role_and_status(self, login, world, username, case, shown, hidden):
@@ -565,7 +568,7 @@ class TestCaseActions:
         assert services.calls == [("followups", path, body, "portal-abcdef12", True)]
 
     @pytest.mark.parametrize("username, action", [
-        ("enyang", "plan"), ("inspector", "plan"), ("office", "reinspection"), ("bazhou", "extension"),
+        ("enyang", "plan"), ("inspector", "plan"), ("auditor", "reinspection"), ("bazhou", "extension"),
         ("auditor", "commendations"),
     ])
     def test_the_wrong_person_is_refused_before_anything_is_sent(self, login, world, services, username, action):

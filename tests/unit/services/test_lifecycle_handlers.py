@@ -11,7 +11,7 @@ from shared.clock import FixedClock
 from shared.contracts import NoticeIssued, NoticeWithdrawn
 from shared.deadlines import DayKind, Period
 from shared.envelope import Actor, EventEnvelope
-from shared.errors import ConcurrencyConflict, Forbidden, IllegalTransition, NotFound, RetryLater
+from shared.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound, RetryLater
 from shared.eventstore.memory import InMemoryEventStore
 from shared.policy import OfficePolicy, PolicyBook
 from services.followups.bootstrap import bootstrap as bootstrap_followups
@@ -114,11 +114,19 @@ class TestUnitHandlersActOnlyForTheirOwnUnit:
         assert refused.value.status == 403 and UNIT in refused.value.message_zh and OTHER_UNIT in refused.value.message_zh
         assert types_in(service.store, CASE_ID) == ["RectificationOpened"]
 
-    def test_office_staff_are_not_limited_to_a_unit(self):
+    def test_office_staff_record_a_units_step_only_as_a_backfill(self):
         service = followups()
         open_case(service)
-        service.bus.handle(fc.SubmitRectificationPlan(CASE_ID, "代为录入的方案"), OFFICE)
-        assert types_in(service.store, CASE_ID)[-1] == "RectificationPlanSubmitted"
+        with pytest.raises(Forbidden) as refused:  # today, the unit records its own plan
+            service.bus.handle(fc.SubmitRectificationPlan(CASE_ID, "代为录入的方案"), OFFICE)
+        assert "补录" in refused.value.message_zh
+        service.bus.handle(fc.SubmitRectificationPlan(CASE_ID, "纸质方案", occurred_on=date(2020, 9, 20),
+                                                      backfill_reason="纸质报送，系统启用前"), OFFICE)
+        planned = service.store.read_stream(CASE_ID)[-1]
+        assert (planned.type, planned.actor.user_id, planned.data["occurred_on"]) == (
+            "RectificationPlanSubmitted", "wang", "2020-09-20")
+        assert planned.data["backfill"] == {"reason": "纸质报送，系统启用前", "recorded_on": "2020-09-30",
+                                            "recorded_for": UNIT}
 
     def test_a_unit_handler_may_record_progress_only_on_its_own_units_tasks(self):
         service = tasks()
@@ -135,8 +143,8 @@ class TestUnitHandlersActOnlyForTheirOwnUnit:
         with pytest.raises(Forbidden) as refused:
             service.bus.handle(nc.SignNotice("notice-1"), OWN_HANDLER)  # 巴州区教育局 is not a target unit
         assert refused.value.status == 403 and TARGET in refused.value.message_zh
-        with pytest.raises(IllegalTransition):
-            service.bus.handle(nc.SignNotice("notice-1"), OFFICE)  # not limited to a unit, but the office is no target
+        with pytest.raises(Forbidden):
+            service.bus.handle(nc.SignNotice("notice-1"), OFFICE)  # office staff record a signature only as 补录
         assert types_in(service.store, "notice-1") == ["NoticeIssued"]
         service.bus.handle(nc.SignNotice("notice-1"), context(Actor("zhou", Role.UNIT_HANDLER, TARGET)))
         signed = service.store.read_stream("notice-1")[-1]
@@ -385,3 +393,112 @@ class TestTasksFollowNoticesAndClosures:
         service = tasks()
         service.bus.handle(LinkNotice("plan-9-T1", "notice-1", ("notice-1:P1",)), SYSTEM)
         assert list(service.store.read_all()) == []
+
+
+class TestBackfillingSteps:
+    """补录: a step recorded later than its day carries that day; only office staff backdate, with a reason."""
+
+    @staticmethod
+    def planned(service, context_=OFFICE, **dated) -> None:
+        service.bus.handle(fc.SubmitRectificationPlan(CASE_ID, "纸质方案", **dated), context_)
+
+    def test_the_business_date_decides_whether_the_report_was_on_time(self):
+        service = followups()  # today 2020-09-30, the deadline was 2020-09-29
+        open_case(service)
+        reason = {"backfill_reason": "纸质台账补录"}
+        self.planned(service, occurred_on=date(2020, 9, 10), **reason)
+        service.bus.handle(fc.ReportCompletion(CASE_ID, "已完成", occurred_on=date(2020, 9, 25), **reason), OFFICE)
+        service.bus.handle(fc.Reinspect(CASE_ID, True, "通过", occurred_on=date(2020, 9, 28), **reason), OFFICE)
+        service.bus.handle(fc.CloseCase(CASE_ID, occurred_on=date(2020, 9, 29), **reason), OFFICE)
+        closed = service.store.read_stream(CASE_ID)[-1]
+        assert (closed.data["closed_on"], closed.data["on_time"], closed.data["occurred_on"]) == (
+            "2020-09-29", True, "2020-09-29")
+        reported = service.store.read_stream(CASE_ID)[2]
+        assert (reported.data["reported_on"], reported.data["reinspection_due"]) == ("2020-09-25", "2020-10-25")
+        assert closed.data["backfill"]["recorded_for"] is None  # an inspector's step, recorded by the office
+
+    @pytest.mark.parametrize("who", [OWN_HANDLER, INSPECTOR])
+    def test_only_office_staff_may_backdate(self, who):
+        service = followups()
+        open_case(service)
+        with pytest.raises(Forbidden) as refused:
+            self.planned(service, who, occurred_on=date(2020, 9, 20), backfill_reason="补录")
+        assert "只有督导办工作人员可以补录" in refused.value.message_zh
+        assert types_in(service.store, CASE_ID) == ["RectificationOpened"]
+
+    def test_a_backfill_needs_a_reason(self):
+        service = followups()
+        open_case(service)
+        with pytest.raises(InvalidInput) as refused:
+            self.planned(service, occurred_on=date(2020, 9, 20), backfill_reason="  ")
+        assert refused.value.details["field"] == "backfill_reason"
+
+    def test_a_day_in_the_future_is_refused_for_everyone(self):
+        service = followups()
+        open_case(service)
+        with pytest.raises(InvalidInput) as refused:
+            self.planned(service, OWN_HANDLER, occurred_on=date(2020, 10, 1))
+        assert refused.value.details["field"] == "occurred_on" and "晚于今天" in refused.value.message_zh
+
+    def test_a_step_before_the_previous_one_or_before_the_notice_is_refused(self):
+        service = followups()
+        service.bus.handle(fc.OpenRectification(
+            case_id=CASE_ID, notice_id="notice-1", problem_id="P1", description="危房", responsible_unit=UNIT,
+            deadline="2020-09-29", details={"issuer_unit": OFFICE_UNIT, "issued_on": "2020-09-01"}), SYSTEM)
+        with pytest.raises(InvalidInput) as before_issue:
+            self.planned(service, occurred_on=date(2020, 8, 31), backfill_reason="补录")
+        assert "通知下发日期" in before_issue.value.message_zh and before_issue.value.details["field"] == "occurred_on"
+        self.planned(service, occurred_on=date(2020, 9, 20), backfill_reason="补录")
+        with pytest.raises(InvalidInput) as before_previous:
+            service.bus.handle(fc.ReportCompletion(CASE_ID, "完成", occurred_on=date(2020, 9, 19),
+                                                   backfill_reason="补录"), OFFICE)
+        assert "上一步骤" in before_previous.value.message_zh
+        assert types_in(service.store, CASE_ID) == ["RectificationOpened", "RectificationPlanSubmitted"]
+
+    def test_the_watchers_flags_do_not_block_an_earlier_backfilled_step(self):
+        service = followups()  # the watcher flagged the case today; the unit had in fact reported on time
+        open_case(service)
+        service.bus.handle(fc.CheckDeadline(CASE_ID), SYSTEM)
+        self.planned(service, occurred_on=date(2020, 9, 10), backfill_reason="补录")
+        service.bus.handle(fc.ReportCompletion(CASE_ID, "完成", occurred_on=date(2020, 9, 28),
+                                               backfill_reason="补录"), OFFICE)
+        assert types_in(service.store, CASE_ID)[-1] == "RectificationReported"
+
+    def test_office_staff_record_a_units_paper_signature_with_its_day(self):
+        service = notices()  # today 2020-09-30; the notice was issued on paper on 2020-09-01
+        service.bus.handle(nc.IssueNotice(notice_content(issued_on=date(2020, 9, 1)), notice_id="notice-1"), OFFICE)
+        with pytest.raises(InvalidInput) as unnamed:
+            service.bus.handle(nc.SignNotice("notice-1", occurred_on=date(2020, 9, 2), backfill_reason="补录"), OFFICE)
+        assert unnamed.value.details["field"] == "unit"
+        service.bus.handle(nc.SignNotice("notice-1", unit=TARGET, occurred_on=date(2020, 9, 2),
+                                         backfill_reason="纸质签收单"), OFFICE)
+        signed = service.store.read_stream("notice-1")[-1]
+        assert (signed.data["unit"], signed.data["signed_on"], signed.data["late"]) == (TARGET, "2020-09-02", False)
+        assert signed.data["backfill"]["recorded_for"] == TARGET
+        with pytest.raises(InvalidInput) as before_issue:
+            service.bus.handle(nc.SignNotice("notice-1", unit=OTHER_TARGET, occurred_on=date(2020, 8, 30),
+                                             backfill_reason="补录"), OFFICE)
+        assert "通知下发日期" in before_issue.value.message_zh
+
+    def test_the_watchers_leave_a_paper_notice_alone_on_the_day_it_is_entered(self):
+        clock = FixedClock(date(2020, 9, 30))
+        notices_ = bootstrap_notices(store=InMemoryEventStore(), clock=clock, policies=PolicyBook())
+        notices_.bus.handle(nc.IssueNotice(notice_content(issued_on=date(2020, 9, 1)), notice_id="notice-1"), OFFICE)
+        issued = notices_.store.read_stream("notice-1")[0]
+        assert (issued.data["issued_on"], issued.data["entered_on"]) == ("2020-09-01", "2020-09-30")
+        followups_ = bootstrap_followups(store=InMemoryEventStore(), clock=clock, policies=PolicyBook())
+        for command in commands_for_notice_issued(NoticeIssued.from_data(issued.data)):
+            followups_.bus.handle(command, SYSTEM)
+        first, second = "notice-1:P1", "notice-1:P2"  # due by the default period from 1 September, and 2020-12-31
+        # entry day: its history (signatures, reports) is still being entered, so nothing is flagged yet
+        assert notices_.bus.handle(nc.CheckSignDeadline("notice-1"), SYSTEM) == 0
+        assert followups_.bus.handle(fc.CheckDeadline(first), SYSTEM) == 0
+        clock.set(date(2020, 10, 9))
+        assert notices_.bus.handle(nc.CheckSignDeadline("notice-1"), SYSTEM) == 1
+        assert followups_.bus.handle(fc.CheckDeadline(first), SYSTEM) == 2  # overdue and the automatic 催办
+        assert followups_.bus.handle(fc.CheckDeadline(second), SYSTEM) == 0
+
+    def test_a_notice_entered_on_its_issue_day_is_watched_as_usual(self):
+        service = notices()
+        service.bus.handle(nc.IssueNotice(notice_content(issued_on=date(2020, 9, 30)), notice_id="notice-1"), OFFICE)
+        assert service.store.read_stream("notice-1")[0].data["entered_on"] is None

@@ -181,7 +181,7 @@ def error_requests(service: str) -> list[tuple]:
             ("POST", "/notices/n-1/withdrawal", office, {"reason": "\x85"}, 422),
         ],
         "followups": [
-            ("POST", "/cases/c-1/plan", office, {"plan": "p"}, 403),
+            ("POST", "/cases/c-1/plan", token(Role.AUDITOR), {"plan": "p"}, 403),
             ("POST", "/cases/c-1/plan", unit_handler, {"plan": ""}, 422),
             ("POST", "/cases/c-1/progress", unit_handler, {"summary": "s", "evidence": ["照片\x7f"]}, 422),
         ],
