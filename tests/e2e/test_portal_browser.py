@@ -136,8 +136,9 @@ def accepted(page: Page) -> None:
 
 # -- steps as people take them on the pages ------------------------------------------------------------------
 
-def issue_notice(page: Page, title: str, doc_number: str, problems: list[dict]) -> str:
-    """The office fills in /notices/new and lands on the new notice's page; returns the notice id."""
+def issue_notice(page: Page, title: str, doc_number: str, problems: list[dict], **more: str) -> str:
+    """The office fills in /notices/new (``more``: other fields by name) and lands on the new notice's page;
+    returns the notice id."""
     page.goto("/notices")
     page.get_by_role("link", name="下发督办通知").click()
     expect(page.locator("h1")).to_have_text("下发督办通知")
@@ -147,6 +148,8 @@ def issue_notice(page: Page, title: str, doc_number: str, problems: list[dict]) 
     page.fill("input[name=doc_number]", doc_number)
     page.fill("input[name=issuer_unit]", ISSUER)
     page.fill("textarea[name=target_units]", BAZHOU)
+    for name, value in more.items():
+        page.fill(f"[name={name}]", value)
     for index, problem in enumerate(problems):
         for name, value in problem.items():
             field = page.locator(f"[name='problems-{index}-{name}']")
@@ -581,3 +584,52 @@ def test_the_office_imports_a_work_plan_through_the_pages(people):
     expect(listed).to_have_count(1)
     expect(listed.locator("td[data-col=tasks]")).to_have_text("2")
     expect(listed).to_contain_text("公文导入")
+
+
+def test_office_staff_enter_a_paper_notices_history_with_its_days_and_see_both_days_on_the_timeline(people):
+    """补录: a notice issued on paper two months ago, signed, rectified, re-inspected and closed since."""
+    office = people("office")
+    issued = TODAY - timedelta(days=60)
+    day = {step: (issued + timedelta(days=offset)).isoformat() for step, offset in (
+        ("signed", 1), ("plan", 3), ("completion", 20), ("reinspection", 25), ("close", 26))}
+    reason = "纸质台账补录，原件存档"
+    title = f"关于学校食堂管理问题整改的督办通知（补录测试{RUN}）"
+    notice_id = issue_notice(office, title, f"巴教督〔2026〕{300 + int(RUN, 16) % 200}号", [
+        {"description": "食堂未落实陪餐制度", "requirement": "建立陪餐记录", "responsible_unit": BAZHOU,
+         "area": "食品安全", "deadline": (issued + timedelta(days=30)).isoformat()},
+    ], issued_on=issued.isoformat())
+    notice_path = f"/notices/{notice_id}"
+    expect(office.locator(".notice-head dt:text-is('下发日期') + dd")).to_have_text(issued.isoformat())
+
+    # the paper 签收单: entered with the day the unit signed
+    office.locator("details.action-form summary", has_text="补录签收").click()
+    form = office.locator("details.action-form").filter(has_text="补录签收").locator("form")
+    form.locator("[name=occurred_on]").fill(day["signed"])
+    form.locator("[name=backfill_reason]").fill("纸质签收单")
+    form.get_by_role("button", name="提交补录").click()
+    accepted(office)
+    load_until(office, notice_path, lambda p: expect(p.locator(f"table.signatures tr[data-unit='{BAZHOU}']"))
+               .to_contain_text("按时签收", timeout=QUICK))
+
+    # the unit's and the inspector's steps, each with its day and the reason it is entered now
+    [path] = case_paths(office, notice_id, ("P1",)).values()
+    for action, summary, fields, button, then in (
+            ("plan", "提交整改方案", {"plan": "落实校领导陪餐制度"}, "提交整改方案", ("planned", "已提交整改方案")),
+            ("completion", "提交整改报告", {"summary": "陪餐记录已建立"}, "提交整改报告", ("reported", "待复查")),
+            ("reinspection", "复查", {"findings": "抽查陪餐记录齐全"}, "复查通过", ("verified", "复查通过")),
+            ("close", None, {}, "销号", ("closed", "已销号"))):
+        act_on_case(office, path, action, summary, {**fields, "occurred_on": day[action], "backfill_reason": reason},
+                    button, then)
+    expect(office.locator(".case-head")).to_contain_text("按期完成")
+
+    # the timeline tells both days of each 补录, and judges lateness by the day it happened
+    page = people("auditor")
+    load_until(page, f"{notice_path}/timeline", lambda p: expect(p.locator("tr[data-event='RectificationClosed']"))
+               .to_have_count(1, timeout=QUICK))
+    closed = page.locator("tr[data-event='RectificationClosed']")
+    expect(closed.locator("td.backfilled")).to_have_text(f"{day['close']} 发生 · {TODAY} {NAMES['office']}补录")
+    expect(closed).to_contain_text(f"补录说明：{reason}")
+    expect(page.locator("tr[data-event='RectificationPlanSubmitted']")).to_contain_text(f"代{BAZHOU}登记")
+    expect(page.locator("tr[data-event='NoticeSigned'] td.backfilled")).to_contain_text(f"{day['signed']} 发生")
+    expect(page.locator("tr[data-event='NoticeSigned']")).not_to_contain_text("逾期")
+    expect(page.locator("tr[data-event='RectificationOpened'] td.backfilled")).to_have_count(0)

@@ -20,6 +20,7 @@ from services.portal.domain.queries import timeline
 from services.portal.entrypoints.common import call_service, load_form, portal, render, user_token, viewer
 from services.portal.entrypoints.pages_notices import (
     Lines,
+    StepForm,
     day,
     idempotency_key,
     new_form_key,
@@ -96,13 +97,6 @@ def available_actions(case: CaseRecord) -> set[str]:
 
 
 # -- the forms ------------------------------------------------------------------------------------------
-
-class StepForm(Schema):
-    """Every step's form: for office staff, the day it really happened and why it is recorded later (补录)."""
-
-    occurred_on = day("发生日期")  # left out of the request when not given (the service's default: today)
-    backfill_reason = text("补录说明", max_length=500)
-
 
 class PlanForm(StepForm):  # 整改方案
     plan = text("整改方案", required=True)

@@ -193,6 +193,7 @@ class NoticeFormSchema(Schema):  # 下发督办通知
     related_task_ids = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
     listed = fields.Boolean(load_default=False)
     sign_for_deadline = day("签收时限", load_default=None)
+    issued_on = day("下发日期")  # left out unless given. 补录 of a notice issued on paper: its deadlines count from then
     problems = fields.List(fields.Nested(ProblemRowSchema), load_default=list,
                            validate=validate.Length(max=MAX_PROBLEM_ROWS, error="问题过多"))
     idempotency_key = idempotency_key()
@@ -260,7 +261,8 @@ def _notice_form_input(form) -> tuple[dict, list[int], list[int]]:
     """The submitted form as the schema reads it, the form row number of each problem kept, and the rows that
     have something typed in them but no description."""
     raw = {name: form[name].strip() for name in ("kind", "title", "doc_number", "issuer_unit", "target_units", "copied_units",
-                                                 "sign_for_deadline", "idempotency_key") if form.get(name, "").strip()}
+                                                 "sign_for_deadline", "issued_on", "idempotency_key")
+           if form.get(name, "").strip()}
     raw["listed"] = form.get("listed", "") in ("on", "1", "true")
     raw["related_task_ids"] = [task_id for task_id in form.getlist("related_task_ids") if task_id]
     problems, numbers, stray = [], [], []
@@ -289,6 +291,7 @@ def _load_notice_form(raw: dict, row_numbers: list[int], stray: list[int]) -> di
 
 FIELD_ZH = {"kind": "类型", "title": "标题", "doc_number": "文号", "issuer_unit": "下发单位", "target_units": "督办对象",
             "copied_units": "抄送单位", "related_task_ids": "关联任务", "listed": "挂牌督办", "sign_for_deadline": "签收时限",
+            "issued_on": "下发日期",
             "problems": "问题清单", "description": "问题描述", "requirement": "整改要求", "responsible_unit": "责任单位",
             "responsible_person": "责任人", "area": "领域", "deadline": "整改时限", "deadline_days": "整改天数",
             "deadline_kind": "天数类型", "idempotency_key": "表单", "_schema": "表单"}
@@ -357,9 +360,13 @@ def notice_page(notice_id: str):
         can_sign = (who.role == Role.UNIT_HANDLER and who.unit in notice.target_units
                     and who.unit not in notice.signed_units and notice.status == "issued")
         can_withdraw = may(Role.OFFICE_STAFF) and notice.status in ("issued", "acknowledged")
+        # office staff enter a signature made on paper (补录) with its day
+        unsigned = [u for u in notice.target_units if u not in notice.signed_units]
+        backfill_sign = unsigned if who.role == Role.OFFICE_STAFF and notice.status == "issued" else []
         tasks = [model.tasks[t] for t in notice.related_task_ids if t in model.tasks]
         return render("notice.html", notice=notice, problems=problems, signatures=signatures, can_sign=can_sign,
-                      can_withdraw=can_withdraw, tasks=tasks, form_key=new_form_key(), day_kinds=DAY_KINDS_ZH)
+                      can_withdraw=can_withdraw, tasks=tasks, form_key=new_form_key(), day_kinds=DAY_KINDS_ZH,
+                      backfill_sign=backfill_sign)
 
 
 def _problem_rows(notice: NoticeRecord, model: PortalModel, who: Viewer, rule: LightRule) -> list[dict]:
@@ -390,7 +397,15 @@ def _signature_rows(notice: NoticeRecord, today: str) -> list[dict]:
     return rows
 
 
-class SignForm(Schema):  # 签收
+class StepForm(Schema):
+    """Every step's form: for office staff, the day it really happened and why it is recorded later (补录)."""
+
+    occurred_on = day("发生日期")  # left out of the request when not given (the service's default: today)
+    backfill_reason = text("补录说明", max_length=500)
+
+
+class SignForm(StepForm):  # 签收; office staff record a unit's paper signature as a 补录
+    unit = text("签收单位", max_length=200)
     idempotency_key = idempotency_key()
 
 
@@ -401,12 +416,14 @@ class WithdrawForm(Schema):  # 撤回
 
 @blp.post("/notices/<notice_id>/sign")
 def notice_sign(notice_id: str):
-    require_roles(Role.UNIT_HANDLER, action_zh="签收督办通知")
+    require_roles(Role.UNIT_HANDLER, Role.OFFICE_STAFF, action_zh="签收督办通知")
     with portal().lock:
         visible_notice(portal().model, notice_id)
     form = load_form(SignForm())
     if form is not None:
-        _post_notice(f"/notices/{quote(notice_id, safe='')}/signature", {}, form["idempotency_key"])
+        key = form.pop("idempotency_key", None)
+        body = {name: value.isoformat() if isinstance(value, date) else value for name, value in form.items()}
+        _post_notice(f"/notices/{quote(notice_id, safe='')}/signature", body, key)
     return redirect(url_for("notices.notice_page", notice_id=notice_id))
 
 

@@ -304,10 +304,21 @@ class TestNoticePage:
         sent = [(path, body) for _, path, body, _, _ in services.calls]
         assert sent == [(f"/notices/{world['a']}/withdrawal", {"reason": "重复下发"})]
 
-    def test_only_office_staff_withdraw_and_only_unit_handlers_sign(self, login, world, services):
+    def test_only_office_staff_withdraw_and_unit_handlers_sign(self, login, world, services):
         assert login("bazhou").post(f"/notices/{world['a']}/withdraw", data={"reason": "x"}).status_code == 403
-        assert login("office").post(f"/notices/{world['c']}/sign").status_code == 403
+        assert login("inspector").post(f"/notices/{world['c']}/sign").status_code == 403
         assert services.calls == []
+
+    def test_office_staff_enter_a_paper_signature_with_its_day_and_reason(self, login, world, services):
+        office = login("office")
+        page = office.get(f"/notices/{world['c']}").get_data(as_text=True)
+        assert "补录签收" in page and 'name="occurred_on"' in page
+        form = {"unit": BAZHOU, "occurred_on": "2024-03-20", "backfill_reason": "纸质签收单",
+                "idempotency_key": "portal-abcdef12"}
+        assert office.post(f"/notices/{world['c']}/sign", data=form).status_code == 302
+        path = f"/notices/{world['c']}/signature"
+        assert services.calls == [("notices", path, {"unit": BAZHOU, "occurred_on": "2024-03-20",
+                                                     "backfill_reason": "纸质签收单"}, "portal-abcdef12", True)]
 
 
 # -- issuing ----------------------------------------------------------------------------------------------------
