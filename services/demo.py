@@ -16,6 +16,7 @@ from typing import Callable
 
 from shared.auth import Role, issue_token
 from shared.clock import SystemClock
+from shared.deadlines import DayKind, Period
 from services.api_client import ApiClient, ApiError
 
 OFFICE = "巴中市人民政府教育督导委员会办公室"
@@ -42,39 +43,48 @@ class DemoProblem:
     unit: str
     description: str
     requirement: str
-    deadline: date
     fate: str  # closed | closed_after_failed_reinspection | closed_after_extension | closed_late | overdue_interview
     #            | overdue_circulation | due_soon
     person: str | None = None
+    due_from_today: int | None = None  # the deadline in days from the run date (the open cases); else 45 days after issue
 
 
-def _problems(today: date) -> list[list[DemoProblem]]:
-    """21 problems grouped into the 14 notices that carry them; deadlines are relative to the run date."""
-    end = date(today.year, 12, 31)
+def _problems() -> list[list[DemoProblem]]:
+    """21 problems grouped into the 14 notices that carry them, in the order they were issued."""
     p = DemoProblem
     return [
-        [p(0, BUREAUS[0], "部分学校消防通道被占用，消防设施过期", "立即清理通道，更换过期设施", end, "closed", "王明"),
-         p(0, BUREAUS[1], "两所学校围墙存在倒塌隐患", "限期加固并设置警示", end, "closed_after_failed_reinspection", "李强")],
-        [p(1, BUREAUS[2], "部分学校食堂从业人员健康证过期", "全部更新健康证并建立台账", end, "closed"),
-         p(1, BUREAUS[3], "食堂食材采购索证索票不全", "完善索证索票制度", end, "closed")],
-        [p(2, BUREAUS[4], "疑似辍学学生劝返台账不完整", "逐一核实并劝返复学", end, "closed", "陈刚")],
-        [p(3, HR, "乡村教师生活补助发放不及时", "按月足额发放并补发欠款", end, "closed")],
-        [p(4, FINANCE, "生均公用经费拨付滞后", "按季度足额拨付", end, "closed_after_extension")],
-        [p(5, BUREAUS[0], "城区学校存在56人以上大班额", "制定消除大班额方案并实施", end, "closed"),
-         p(5, BUREAUS[2], "部分村小D级危房尚未拆除", "限期拆除并复垦", end, "closed")],
-        [p(6, BUREAUS[1], "课后服务收费不规范", "清退违规收费，规范服务", end, "closed"),
-         p(6, BUREAUS[3], "校外培训机构隐形变异问题", "联合执法，逐一整改", end, "closed")],
-        [p(0, BUREAUS[4], "校车驾驶员资质审核不严", "全面复核驾驶员资质", end, "closed"),
-         p(0, BUREAUS[3], "寄宿制学校夜间值守制度不落实", "落实值班值守制度", end, "closed")],
-        [p(2, BUREAUS[0], "控辍保学联控联保机制运行不畅", "健全“七长”责任制", end, "closed"),
-         p(2, BUREAUS[2], "适龄残疾儿童送教上门不到位", "完善送教上门台账", end, "closed")],
-        [p(4, BUREAUS[1], "教育附加费未足额用于教育", "足额安排教育附加费", today - timedelta(days=40), "closed_late")],
-        [p(5, BUREAUS[4], "学校运动场地不达标", "纳入年度改薄项目实施", end, "closed")],
-        [p(6, BUREAUS[2], "课后服务覆盖率偏低", "课后服务实现全覆盖", end, "closed")],
-        [p(3, BUREAUS[3], "教师周转宿舍建设进度滞后", "加快建设进度", today - timedelta(days=24), "overdue_interview", "赵伟"),
-         p(1, BUREAUS[4], "学校食堂“明厨亮灶”未全覆盖", "年内实现全覆盖", today - timedelta(days=13), "overdue_circulation")],
-        [p(5, BUREAUS[0], "部分学校教学仪器设备配备不足", "按标准补齐设备", today + timedelta(days=2), "due_soon")],
+        [p(0, BUREAUS[0], "部分学校消防通道被占用，消防设施过期", "立即清理通道，更换过期设施", "closed", "王明"),
+         p(0, BUREAUS[1], "两所学校围墙存在倒塌隐患", "限期加固并设置警示", "closed_after_failed_reinspection", "李强")],
+        [p(1, BUREAUS[2], "部分学校食堂从业人员健康证过期", "全部更新健康证并建立台账", "closed"),
+         p(1, BUREAUS[3], "食堂食材采购索证索票不全", "完善索证索票制度", "closed")],
+        [p(2, BUREAUS[4], "疑似辍学学生劝返台账不完整", "逐一核实并劝返复学", "closed", "陈刚")],
+        [p(3, HR, "乡村教师生活补助发放不及时", "按月足额发放并补发欠款", "closed")],
+        [p(4, FINANCE, "生均公用经费拨付滞后", "按季度足额拨付", "closed_after_extension")],
+        [p(5, BUREAUS[0], "城区学校存在56人以上大班额", "制定消除大班额方案并实施", "closed"),
+         p(5, BUREAUS[2], "部分村小D级危房尚未拆除", "限期拆除并复垦", "closed")],
+        [p(6, BUREAUS[1], "课后服务收费不规范", "清退违规收费，规范服务", "closed"),
+         p(6, BUREAUS[3], "校外培训机构隐形变异问题", "联合执法，逐一整改", "closed")],
+        [p(0, BUREAUS[4], "校车驾驶员资质审核不严", "全面复核驾驶员资质", "closed"),
+         p(0, BUREAUS[3], "寄宿制学校夜间值守制度不落实", "落实值班值守制度", "closed")],
+        [p(2, BUREAUS[0], "控辍保学联控联保机制运行不畅", "健全“七长”责任制", "closed"),
+         p(2, BUREAUS[2], "适龄残疾儿童送教上门不到位", "完善送教上门台账", "closed")],
+        [p(4, BUREAUS[1], "教育附加费未足额用于教育", "足额安排教育附加费", "closed_late")],
+        [p(5, BUREAUS[4], "学校运动场地不达标", "纳入年度改薄项目实施", "closed")],
+        [p(6, BUREAUS[2], "课后服务覆盖率偏低", "课后服务实现全覆盖", "closed")],
+        [p(3, BUREAUS[3], "教师周转宿舍建设进度滞后", "加快建设进度", "overdue_interview", "赵伟", due_from_today=-24),
+         p(1, BUREAUS[4], "学校食堂“明厨亮灶”未全覆盖", "年内实现全覆盖", "overdue_circulation", due_from_today=-13)],
+        [p(5, BUREAUS[0], "部分学校教学仪器设备配备不足", "按标准补齐设备", "due_soon", due_from_today=2)],
     ]
+
+
+# The demo is a year of history entered after the fact: office staff record each step (补录) with the day it
+# happened, as an office adopting duban enters its paper 整改台账. Its year is the eleven months before the run.
+DEMO_REASON = "演示数据：按实际发生日期补录"
+YEAR_DAYS = 335  # the first notice goes out about eleven months before the run date
+RECTIFICATION_DAYS = 45  # the usual 整改时限 of the demo's notices
+# how the office's watchers would have escalated a missed deadline (shared.policy.OfficePolicy's defaults)
+FIRST_WORKING_DAY_AFTER = Period(1, DayKind.WORKING)
+WARNING_AFTER = Period(5, DayKind.WORKING)
 
 
 NOTICE_KINDS = ["督办通知", "督办通知", "督办函", "督办通知", "督办函", "督办通知", "督办通知", "督办通知", "督办函",
@@ -129,47 +139,61 @@ class DemoLoader:
                  f"{closed} closed")
         return summary
 
+    def _day(self, offset_from_start: int) -> date:
+        """A day of the demo year (never after the run date)."""
+        return min(self.today - timedelta(days=YEAR_DAYS) + timedelta(days=offset_from_start), self.today)
+
     def _issue_notices(self, year: int, task_ids: list[str]) -> list[tuple[dict, list[DemoProblem]]]:
-        groups, issued = _problems(self.today), []
-        months = [2 + (n * 9) // len(groups) for n in range(len(groups))]  # spread from February to October
-        for n, (group, kind, month) in enumerate(zip(groups, NOTICE_KINDS, months, strict=True), start=1):
-            issued_on = min(date(year, month, 10 + n % 15), self.today)
+        groups, issued = _problems(), []
+        for n, (group, kind) in enumerate(zip(groups, NOTICE_KINDS, strict=True), start=1):
+            issued_on = self._day(10 + (n - 1) * 22)  # one every three weeks, from January to October
             units = sorted({p.unit for p in group}, key=lambda u: (u not in BUREAUS, u))
             area = AREAS[group[0].area]
             notice = self.office.post("/notices", {
-                "kind": kind, "title": f"关于{area}问题整改的{kind}", "doc_number": f"巴教督办〔{year}〕{n}号",
+                "kind": kind, "title": f"关于{area}问题整改的{kind}", "doc_number": f"巴教督办〔{issued_on.year}〕{n}号",
                 "issuer_unit": OFFICE, "target_units": units, "related_task_ids": sorted({task_ids[p.area] for p in group}),
                 "listed": kind == "紧急通知", "issued_on": issued_on.isoformat(),
                 "problems": [{"description": p.description, "requirement": p.requirement, "responsible_unit": p.unit,
                               "responsible_person": p.person, "area": AREAS[p.area],
-                              "deadline": max(p.deadline, issued_on).isoformat()} for p in group],
+                              "deadline": self._deadline(p, issued_on).isoformat()} for p in group],
             }, idempotency_key=_key(f"demo-{year}-notice-{n}"))
             issued.append((notice, group))
-            for unit in units:
-                self._sign(notice["id"], unit, f"demo-{year}-sign-{n}-{unit}")
+            for m, unit in enumerate(units):
+                late = (n + m) % 6 == 0  # a few units sign after the 签收时限 (3 working days)
+                self._sign(notice["id"], unit, issued_on + timedelta(days=9 if late else 1 + m),
+                           f"demo-{year}-sign-{n}-{unit}")
         return issued
+
+    def _deadline(self, problem: DemoProblem, issued_on: date) -> date:
+        if problem.due_from_today is not None:
+            return max(self.today + timedelta(days=problem.due_from_today), issued_on)
+        return issued_on + timedelta(days=RECTIFICATION_DAYS)
 
     def _issue_prompt_letters(self, year: int) -> None:
         for n, topic in enumerate(PROMPT_LETTER_TOPICS, start=1):
-            issued_on = min(date(year, 1 + (n * 10) // len(PROMPT_LETTER_TOPICS), 5 + n % 20), self.today)
+            issued_on = self._day((n * 13) % (YEAR_DAYS - 20))  # spread over the year
             units = list(BUREAUS) if n % 3 else [BUREAUS[n % 5]]
             letter = self.office.post("/notices", {
-                "kind": "工作提示函", "title": f"关于做好{topic}的工作提示函", "doc_number": f"巴教督函〔{year}〕{n}号",
+                "kind": "工作提示函", "title": f"关于做好{topic}的工作提示函", "doc_number": f"巴教督函〔{issued_on.year}〕{n}号",
                 "issuer_unit": OFFICE, "target_units": units, "problems": [], "issued_on": issued_on.isoformat(),
             }, idempotency_key=_key(f"demo-{year}-letter-{n}"))
             # the last two letters stay unsigned by one unit, so the sign-for watcher has something to flag
             for unit in units if n < len(PROMPT_LETTER_TOPICS) - 1 else units[1:]:
-                self._sign(letter["id"], unit, f"demo-{year}-letter-sign-{n}-{unit}")
+                self._sign(letter["id"], unit, issued_on + timedelta(days=1), f"demo-{year}-letter-sign-{n}-{unit}")
 
-    def _sign(self, notice_id: str, unit: str, key: str) -> None:
-        self._as("notices", Role.UNIT_HANDLER, unit).post(f"/notices/{notice_id}/signature", idempotency_key=_key(key))
+    def _sign(self, notice_id: str, unit: str, on: date, key: str) -> None:
+        """The unit's paper 签收单, entered by the office with its day."""
+        self.office.post(f"/notices/{notice_id}/signature", {"unit": unit, **self._backfill(on)}, idempotency_key=_key(key))
+
+    def _backfill(self, on: date) -> dict:
+        return {"occurred_on": min(on, self.today).isoformat(), "backfill_reason": DEMO_REASON}
 
     def _follow_up(self, notices: list[tuple[dict, list[DemoProblem]]]) -> int:
         closed = 0
         for notice, group in notices:
             cases = self._wait_for_cases(notice["id"], len(group))
             for case, problem in zip(cases, group, strict=True):
-                closed += self._walk_case(case["id"], problem)
+                closed += self._walk_case(case, problem, date.fromisoformat(notice["issued_on"]))
         return closed
 
     def _wait_for_cases(self, notice_id: str, count: int, timeout: float = 120.0) -> list[dict]:
@@ -183,42 +207,62 @@ class DemoLoader:
                 raise TimeoutError(f"followups opened {len(cases)} of {count} cases of {notice_id}")
             time.sleep(0.3)
 
-    def _walk_case(self, case_id: str, problem: DemoProblem) -> int:
-        """Take one case as far as its fate says; returns 1 if it ends closed."""
-        unit = self._as("followups", Role.UNIT_HANDLER, problem.unit)
-        inspector = self._as("followups", Role.INSPECTOR)
+    def _walk_case(self, case: dict, problem: DemoProblem, issued: date) -> int:
+        """Take one case as far as its fate says, each step on its day; returns 1 if it ends closed."""
         office = self._as("followups", Role.OFFICE_STAFF)
+        case_id, year = case["id"], self.today.year
+        deadline = self._deadline(problem, issued)  # as issued (a second load finds the extended one in the case)
+        steps = itertools.count()
 
-        steps, year = itertools.count(), self.today.year
+        def step(path: str, on: date, body: dict | None = None) -> None:
+            office.post(f"/cases/{case_id}/{path}", {**(body or {}), **self._backfill(on)},
+                        idempotency_key=_key(f"demo-{case_id}-{next(steps)}-{path}"))
 
-        def step(client: ApiClient, path: str, body: dict | None = None) -> None:
-            client.post(f"/cases/{case_id}/{path}", body, idempotency_key=_key(f"demo-{case_id}-{next(steps)}-{path}"))
-
-        if problem.fate == "overdue_circulation":
-            step(office, "escalations", {"level": "circulation", "reason": "逾期未提交整改方案",
-                                         "doc_number": f"巴教督通〔{year}〕2号"})
+        if problem.fate == "overdue_circulation":  # no plan at all: 催办, 预警, then 通报 by the office
+            self._escalate_missed(step, deadline)
+            step("escalations", WARNING_AFTER.after(deadline) + timedelta(days=2), {
+                "level": "circulation", "reason": "逾期未提交整改方案", "doc_number": f"巴教督通〔{year}〕2号"})
             return 0
-        step(unit, "plan", {"plan": f"针对“{problem.description}”制定整改方案", "measures": [problem.requirement],
-                            "planned_completion": problem.deadline.isoformat()})
-        step(unit, "progress", {"summary": "整改措施已部署，正在推进", "evidence": ["整改工作部署会议纪要"]})
+        step("plan", issued + timedelta(days=5), {"plan": f"针对“{problem.description}”制定整改方案",
+                                                 "measures": [problem.requirement],
+                                                 "planned_completion": (deadline - timedelta(days=5)).isoformat()})
+        step("progress", issued + timedelta(days=18), {"summary": "整改措施已部署，正在推进",
+                                                      "evidence": ["整改工作部署会议纪要"]})
         if problem.fate == "due_soon":
             return 0
         if problem.fate == "overdue_interview":
-            step(office, "escalations", {"level": "interview", "reason": "整改进度严重滞后",
-                                         "doc_number": f"巴教督约〔{year}〕1号", "target": "person"})
+            self._escalate_missed(step, deadline)
+            step("escalations", WARNING_AFTER.after(deadline) + timedelta(days=3), {
+                "level": "interview", "reason": "整改进度严重滞后", "doc_number": f"巴教督约〔{year}〕1号",
+                "target": "person"})
             return 0
+        reported = deadline - timedelta(days=3)
         if problem.fate == "closed_after_extension":
-            step(office, "extension", {"new_deadline": (problem.deadline + timedelta(days=1)).isoformat(),
-                                       "reason": "财政预算调整需经人大审议", "approver": "市政府教育督导室主任"})
-        step(unit, "completion", {"summary": "已按要求完成整改", "evidence": ["整改报告", "现场照片"]})
+            step("extension", deadline - timedelta(days=6), {
+                "new_deadline": (deadline + timedelta(days=20)).isoformat(), "reason": "财政预算调整需经人大审议",
+                "approver": "市政府教育督导室主任"})
+            reported = deadline + timedelta(days=15)
+        if problem.fate == "closed_late":
+            self._escalate_missed(step, deadline)
+            reported = WARNING_AFTER.after(deadline) + timedelta(days=4)
+        step("completion", reported, {"summary": "已按要求完成整改", "evidence": ["整改报告", "现场照片"]})
         if problem.fate == "closed_after_failed_reinspection":
-            step(inspector, "reinspection", {"passed": False, "findings": "一处围墙加固未完成，退回整改"})
-            step(unit, "completion", {"summary": "围墙已全部加固", "evidence": ["复查照片"]})
-        step(inspector, "reinspection", {"passed": True, "findings": "经现场复查，整改到位"})
-        step(inspector, "close")
+            step("reinspection", reported + timedelta(days=5), {"passed": False, "findings": "一处围墙加固未完成，退回整改"})
+            reported += timedelta(days=12)
+            step("completion", reported, {"summary": "围墙已全部加固", "evidence": ["复查照片"]})
+        step("reinspection", reported + timedelta(days=6), {"passed": True, "findings": "经现场复查，整改到位"})
+        step("close", reported + timedelta(days=8))
         if problem.area == 0 and problem.person:
-            step(office, "commendations", {"reason": "整改迅速、成效明显", "doc_number": f"巴教督〔{year}〕表1号"})
+            step("commendations", reported + timedelta(days=12), {"reason": "整改迅速、成效明显",
+                                                                    "doc_number": f"巴教督〔{year}〕表1号"})
         return 1
+
+    def _escalate_missed(self, step: Callable, deadline: date) -> None:
+        """The 催办 and 预警 on the days the watcher would have raised them (it then adds neither again)."""
+        step("escalations", FIRST_WORKING_DAY_AFTER.after(deadline), {
+            "level": "reminder", "reason": f"已超过整改时限 {deadline}，请抓紧整改并报送进展"})
+        step("escalations", WARNING_AFTER.after(deadline), {
+            "level": "warning", "reason": f"逾期已达 {WARNING_AFTER.amount} 个工作日仍未完成整改"})
 
     def _task_progress(self, task_ids: list[str]) -> None:
         office = self._as("tasks", Role.OFFICE_STAFF)

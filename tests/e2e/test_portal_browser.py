@@ -382,7 +382,9 @@ def test_each_person_sees_only_what_is_theirs(people, open_notice, cleared_notic
     office.goto(open_case)
     for summary in ("延期", "督办升级", "表彰"):
         expect(office.locator("details.action-form summary").filter(has_text=summary)).to_have_count(1)
-    expect(office.locator("details.action-form summary").filter(has_text="提交整改方案")).to_have_count(0)
+    # the unit's form only as a 补录, which needs the day it happened and a reason
+    expect(office.locator("details.action-form summary").filter(has_text="提交整改方案")).to_have_text("补录·提交整改方案")
+    expect(office.locator("form[action$='/plan'] input[name=occurred_on]")).to_have_attribute("required", "")
 
     # 巴州区: both notices, its own forms only, and no way to issue.
     bazhou = people("bazhou")

@@ -85,7 +85,8 @@ class RectificationCase(Aggregate):  # 整改事项
         self.entered_on: str | None = None  # a paper notice's entry day: the watcher judges it from the next day
         self.last_step_on: str | None = None  # the business date of the latest step a person recorded
         self.overdue_flagged_for: str | None = None  # the deadline a RectificationOverdue was raised for
-        self.auto_warned_for: str | None = None  # the deadline the automatic 预警 was raised for
+        self.auto_warned_for: str | None = None  # the deadline a 预警 after it was missed was raised for
+        self.reminded_for: str | None = None  # the deadline a person's 催办 after it was missed was raised for
         self.escalations: list[str] = []
         self.related_task_ids: list[str] = []
 
@@ -212,10 +213,11 @@ class RectificationCase(Aggregate):  # 整改事项
         if self.overdue_flagged_for != self.deadline:
             self._record(RectificationOverdue(case_id=self.id, notice_id=self.notice_id, deadline=self.deadline,
                                               detected_on=today.isoformat()))
-            self._record(RectificationEscalated(
-                case_id=self.id, level=EscalationLevel.REMINDER, automatic=True, deadline=self.deadline,
-                reason=f"已超过整改时限 {self.deadline}，请抓紧整改并报送进展",
-            ))
+            if self.reminded_for != self.deadline:  # the office may have sent this 催办 already (e.g. 补录 on paper)
+                self._record(RectificationEscalated(
+                    case_id=self.id, level=EscalationLevel.REMINDER, automatic=True, deadline=self.deadline,
+                    reason=f"已超过整改时限 {self.deadline}，请抓紧整改并报送进展",
+                ))
         due = date.fromisoformat(self.deadline)
         try:
             overdue_days = overdue_working_days(due, today)
@@ -272,8 +274,12 @@ class RectificationCase(Aggregate):  # 整改事项
                 self.overdue_flagged_for = event.deadline
             case RectificationEscalated():
                 self.escalations.append(event.level)
-                if event.automatic and event.level == EscalationLevel.WARNING:
+                # a person's 催办 / 预警 for a deadline already missed stands for the watcher's own, raised once each
+                after_missed = bool(event.deadline and event.occurred_on and event.occurred_on > event.deadline)
+                if event.level == EscalationLevel.WARNING and (event.automatic or after_missed):
                     self.auto_warned_for = event.deadline
+                if event.level == EscalationLevel.REMINDER and not event.automatic and after_missed:
+                    self.reminded_for = event.deadline
 
     def _require(self, allowed: tuple[str, ...], action_en: str, action_zh: str,
                  hint: tuple[str, str] | None = None) -> None:

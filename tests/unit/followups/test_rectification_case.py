@@ -579,6 +579,13 @@ class TestTheDeadlineWatcher:
         self.check(case, date(2020, 9, 30))
         assert [e.level for e in self.check(case, date(2020, 10, 13))] == ["warning"]
 
+    def test_a_reminder_and_warning_the_office_sent_after_the_deadline_are_not_sent_again(self):
+        case = case_in(CaseStatus.OPEN)  # e.g. entered from paper (补录) with the days they were sent
+        case.escalate(level=EscalationLevel.REMINDER, reason="电话催办", when=on(date(2020, 9, 30)))
+        case.escalate(level=EscalationLevel.WARNING, reason="书面预警", when=on(date(2020, 10, 12)))
+        assert [type(e) for e in self.check(case, date(2020, 10, 14))] == [RectificationOverdue]
+        assert self.check(case, date(2020, 10, 20)) == []
+
     def test_after_an_extension_a_newly_missed_deadline_is_flagged_and_warned_again(self):
         case = case_in(CaseStatus.RECTIFYING)
         self.check(case, date(2020, 9, 30))

@@ -526,7 +526,7 @@ class TestCasePage:
         ("inspector", "a3", [], ["提交整改方案</button>", "复查通过</button>", "销号</button>"]),
         # office staff get the unit's form too, as a 补录 that needs the day it happened and a reason
         ("office", "a3", ["新的整改时限", "登记督办升级", "登记表彰", "约谈", "问责", "公开批评", "移送有关机关",
-                          "提交整改方案</button>", 'name="occurred_on"', 'name="backfill_reason"', "只能按实际发生日期补录"],
+                          "补录·提交整改方案", 'name="occurred_on"', 'name="backfill_reason"', "只能按实际发生日期补录"],
          ["复查通过</button>"]),
         ("bazhou", "a3", [], ['name="occurred_on"', "补录说明"]),  # a unit records its own steps on the day
         ("office", "a1", ["登记表彰"], ["新的整改时限", "登记督办升级"]),  # closed: only a commendation is left
