@@ -79,6 +79,20 @@ def step_date(occurred_on: date | None, reason: str | None, *, today: date, acto
     return StepDate(when.on, today, reason, recorded_for if acting_for_others else None)
 
 
+def step_fields(when: StepDate, previous_step_on: str | None, issued_on: str | None = None) -> dict:
+    """The fields of a step event on an aggregate whose latest step was on ``previous_step_on``; refused (422)
+    before the notice was issued or before that previous step."""
+    when.require_not_before(issued_on, "the notice's issue date", "通知下发日期")
+    when.require_not_before(previous_step_on, "the previous step", "上一步骤的发生日期")
+    return when.event_fields()
+
+
+def latest_step_on(previous: str | None, event: DomainEvent) -> str | None:
+    """The latest business date after ``event``: only steps people record count (a watcher's flags carry none)."""
+    occurred_on = getattr(event, "occurred_on", None)
+    return occurred_on if occurred_on and (previous or "") < occurred_on else previous
+
+
 @dataclass(frozen=True, kw_only=True)
 class Step(DomainEvent):
     """An event a person records: when it happened and, for a 补录, who it was recorded for and why.

@@ -4,8 +4,10 @@ from __future__ import annotations
 import logging
 import uuid
 
-from shared.auth import require_own_unit
+from shared.auth import Role, require_own_unit
+from shared.backfill import StepDate, step_date
 from shared.bus import CommandContext, Handler, UnitOfWork, check_expected_version
+from shared.clock import Clock
 from shared.errors import ConcurrencyConflict, RetryLater
 from services.tasks.domain.commands import (
     CancelTask,
@@ -62,23 +64,29 @@ def _load_task(uow: UnitOfWork, command, context: CommandContext) -> Task:
     return task
 
 
-def record_task_progress(command: RecordTaskProgress, uow: UnitOfWork, context: CommandContext) -> str:
+def _when(command, context: CommandContext, clock: Clock) -> StepDate:
+    """A task's steps are the lead unit's or the office's; backdating them is the office's (补录)."""
+    return step_date(command.occurred_on, command.backfill_reason, today=clock.today(), actor=context.actor,
+                     performers=(Role.OFFICE_STAFF, Role.UNIT_HANDLER))
+
+
+def record_task_progress(command: RecordTaskProgress, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     task = _load_task(uow, command, context)
-    task.record_progress(summary=command.summary, percent=command.percent)
+    task.record_progress(summary=command.summary, percent=command.percent, when=_when(command, context, clock))
     uow.save(task, context)
     return task.id
 
 
-def complete_task(command: CompleteTask, uow: UnitOfWork, context: CommandContext) -> str:
+def complete_task(command: CompleteTask, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     task = _load_task(uow, command, context)
-    task.complete(summary=command.summary)
+    task.complete(summary=command.summary, when=_when(command, context, clock))
     uow.save(task, context)
     return task.id
 
 
-def cancel_task(command: CancelTask, uow: UnitOfWork, context: CommandContext) -> str:
+def cancel_task(command: CancelTask, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
     task = _load_task(uow, command, context)
-    task.cancel(reason=command.reason)
+    task.cancel(reason=command.reason, when=_when(command, context, clock))
     uow.save(task, context)
     return task.id
 

@@ -226,6 +226,8 @@ EXCEPTIONS = {
             "POST /calendars/{year}", "a year's holiday arrangement is checked as a whole against its year: only years "
             "after the built-in ones up to 2099, every date within the year, make-up working days on weekends, no day "
             "both off and worked: a 422 naming the field", positive_may_be_422=True),
+        *(KnownBehaviour(f"POST /tasks/{{task_id}}/{step}", _STEP_DATES, positive_may_be_422=True)
+          for step in ("progress", "completion", "cancellation")),
         KnownBehaviour("POST /plans", _PLAN, response_limit=PLAN_RESPONSE_LIMIT),
         KnownBehaviour("POST /plans/import", _PLAN, response_limit=PLAN_RESPONSE_LIMIT),
     ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from shared.aggregate import Aggregate
-from shared.backfill import StepDate
+from shared.backfill import StepDate, latest_step_on, step_fields
 from shared.deadlines import (CASE_CLOCK_RUNNING, CASE_ENDED, CalendarOutOfRange, TrafficLights, case_light,
                               overdue_working_days)
 from shared.errors import IllegalTransition, InvalidInput, require_text
@@ -236,15 +236,10 @@ class RectificationCase(Aggregate):  # 整改事项
     # -- state ------------------------------------------------------------------------------------
 
     def _dated(self, when: StepDate) -> dict:
-        """The step's date fields, refused (422) before the notice was issued or before the case's previous step."""
-        when.require_not_before(self.issued_on, "the notice's issue date", "通知下发日期")
-        when.require_not_before(self.last_step_on, "the previous step of this case", "该事项上一步骤的发生日期")
-        return when.event_fields()
+        return step_fields(when, self.last_step_on, self.issued_on)
 
     def apply(self, event) -> None:
-        # only steps people record set the pace; the watcher's flags (dated the day it ran) do not
-        if getattr(event, "occurred_on", None) and (self.last_step_on or "") < event.occurred_on:
-            self.last_step_on = event.occurred_on
+        self.last_step_on = latest_step_on(self.last_step_on, event)
         match event:
             case RectificationOpened():
                 self.status = CaseStatus.OPEN

@@ -44,6 +44,8 @@ class RecordTaskProgress:  # 报告任务进展
     summary: str
     percent: int | None = None
     expected_version: int | None = None
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class CompleteTask:  # 任务完成
     task_id: str
     summary: str
     expected_version: int | None = None
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class CancelTask:  # 取消任务
     task_id: str
     reason: str
     expected_version: int | None = None
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)

@@ -4,24 +4,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.contracts import HolidayArrangementRecorded, PlanImported, PlanRecorded, TaskCreated
+from shared.backfill import Step
 from shared.events import DomainEvent, EventRegistry
 
 
 @dataclass(frozen=True)
-class TaskProgressRecorded(DomainEvent):  # 任务进展
+class TaskProgressRecorded(Step):  # 任务进展
     task_id: str
     summary: str
     percent: int | None = None
 
 
 @dataclass(frozen=True)
-class TaskCompleted(DomainEvent):  # 任务完成
+class TaskCompleted(Step):  # 任务完成
     task_id: str
     summary: str
 
 
 @dataclass(frozen=True)
-class TaskCancelled(DomainEvent):  # 任务取消
+class TaskCancelled(Step):  # 任务取消
     task_id: str
     reason: str
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from shared.aggregate import Aggregate
+from shared.backfill import StepDate, latest_step_on, step_fields
 from shared.deadlines import LAST_KNOWN_YEAR
 from shared.holidays import LAST_PROVISIONAL_YEAR, published_arrangement
 from shared.errors import IllegalTransition, InvalidInput, require_text
@@ -89,6 +90,7 @@ class Task(Aggregate):  # 督导任务
         self.linked_notices: dict[str, list[str]] = {}  # notice id -> its matters
         self.withdrawn_notices: set[str] = set()
         self.closed_matters: set[str] = set()
+        self.last_step_on: str | None = None  # the business date of the latest progress, completion or cancellation
 
     def create(self, *, plan_id: str, task: TaskInput) -> None:
         """Create the task; creating an existing one changes nothing (resumable plan recording)."""
@@ -105,22 +107,23 @@ class Task(Aggregate):  # 督导任务
 
     # -- progress by the lead unit or the office --------------------------------------------------
 
-    def record_progress(self, *, summary: str, percent: int | None) -> None:
+    def record_progress(self, *, summary: str, percent: int | None, when: StepDate) -> None:
         self._require_open("record progress", "报告进展")
         require_text(summary, "summary", "进展情况")
         if percent is not None and not 0 <= percent <= 100:
             raise InvalidInput("percent must be between 0 and 100", "完成比例应在 0 到 100 之间", field="percent")
-        self._record(TaskProgressRecorded(task_id=self.id, summary=summary, percent=percent))
+        self._record(TaskProgressRecorded(task_id=self.id, summary=summary, percent=percent,
+                                          **step_fields(when, self.last_step_on)))
 
-    def complete(self, *, summary: str) -> None:
+    def complete(self, *, summary: str, when: StepDate) -> None:
         self._require_open("complete it", "标记完成")
         require_text(summary, "summary", "完成情况")
-        self._record(TaskCompleted(task_id=self.id, summary=summary))
+        self._record(TaskCompleted(task_id=self.id, summary=summary, **step_fields(when, self.last_step_on)))
 
-    def cancel(self, *, reason: str) -> None:
+    def cancel(self, *, reason: str, when: StepDate) -> None:
         self._require_open("cancel it", "取消")
         require_text(reason, "reason", "取消理由")
-        self._record(TaskCancelled(task_id=self.id, reason=reason))
+        self._record(TaskCancelled(task_id=self.id, reason=reason, **step_fields(when, self.last_step_on)))
 
     # -- what other services report (idempotent: redeliveries add nothing) --------------------------
 
@@ -143,6 +146,7 @@ class Task(Aggregate):  # 督导任务
         return task_counts(self.linked_notices, self.withdrawn_notices, self.closed_matters)
 
     def apply(self, event) -> None:
+        self.last_step_on = latest_step_on(self.last_step_on, event)
         match event:
             case TaskCreated():
                 self.plan_id, self.lead_unit = event.plan_id, event.lead_unit

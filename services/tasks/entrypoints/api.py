@@ -200,12 +200,16 @@ def _task_action(path: str, schema, make_command, doc: str):
     return action
 
 
+def _dated(payload: dict) -> dict:
+    return {"occurred_on": payload["occurred_on"], "backfill_reason": payload["backfill_reason"]}
+
+
 _task_action("progress", TaskProgressSchema, lambda task_id, p: RecordTaskProgress(
-    task_id, p["summary"], p["percent"], p["expected_version"]), "Record progress on a task (任务进展)")
+    task_id, p["summary"], p["percent"], p["expected_version"], **_dated(p)), "Record progress on a task (任务进展)")
 _task_action("completion", TaskOutcomeSchema, lambda task_id, p: CompleteTask(
-    task_id, p["summary"], p["expected_version"]), "Mark a task done (任务完成)")
+    task_id, p["summary"], p["expected_version"], **_dated(p)), "Mark a task done (任务完成)")
 _task_action("cancellation", TaskOutcomeSchema, lambda task_id, p: CancelTask(
-    task_id, p["summary"], p["expected_version"]), "Cancel a task with the reason as summary (取消任务)")
+    task_id, p["summary"], p["expected_version"], **_dated(p)), "Cancel a task with the reason as summary (取消任务)")
 
 
 def _task_or_404(task_id: str) -> TaskView:

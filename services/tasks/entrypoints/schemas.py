@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from shared.openapi import FILLED_TEXT
+from shared.openapi import FILLED_TEXT, StepSchema
 from services.tasks.domain.model import TASK_CATEGORIES, TaskStatus
 
 # The most tasks one plan records in one request. A real 工作要点 has up to 100–200 measures; each task is its
@@ -59,13 +59,13 @@ class TaskSchema(Schema):  # 督导任务
     version = fields.Integer()
 
 
-class TaskProgressSchema(Schema):  # 任务进展
+class TaskProgressSchema(StepSchema):  # 任务进展
     summary = fields.String(required=True, validate=[validate.Length(min=1, max=4000), FILLED_TEXT])
     percent = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0, max=100))
     expected_version = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
-class TaskOutcomeSchema(Schema):  # 完成情况 / 取消理由
+class TaskOutcomeSchema(StepSchema):  # 完成情况 / 取消理由
     summary = fields.String(required=True, validate=[validate.Length(min=1, max=4000), FILLED_TEXT])
     expected_version = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1))
 

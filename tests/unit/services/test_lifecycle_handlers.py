@@ -502,3 +502,15 @@ class TestBackfillingSteps:
         service = notices()
         service.bus.handle(nc.IssueNotice(notice_content(issued_on=date(2020, 9, 30)), notice_id="notice-1"), OFFICE)
         assert service.store.read_stream("notice-1")[0].data["entered_on"] is None
+
+
+def test_a_tasks_progress_is_backdated_only_by_office_staff():
+    service = tasks()  # today 2020-09-30
+    service.bus.handle(RecordPlan(title="要点", plan_id="plan-1", tasks=(TaskInput("1", "排查", lead_unit=UNIT),)), OFFICE)
+    with pytest.raises(Forbidden):
+        service.bus.handle(RecordTaskProgress("plan-1-T1", "进展", 10, occurred_on=date(2020, 9, 1),
+                                              backfill_reason="补录"), OWN_HANDLER)
+    service.bus.handle(RecordTaskProgress("plan-1-T1", "进展", 10, occurred_on=date(2020, 9, 1),
+                                          backfill_reason="纸质进展报告"), OFFICE)
+    progress = service.store.read_stream("plan-1-T1")[-1]
+    assert (progress.data["occurred_on"], progress.data["backfill"]["reason"]) == ("2020-09-01", "纸质进展报告")

@@ -6,6 +6,7 @@ from typing import Callable
 
 import pytest
 
+from shared.backfill import StepDate
 from shared.errors import IllegalTransition, InvalidInput
 from services.tasks.domain.commands import TaskInput
 from services.tasks.domain.events import (
@@ -31,6 +32,8 @@ from services.tasks.domain.model import (
     task_id_for,
 )
 
+ON = StepDate.today(date(2026, 3, 2))  # each step recorded on the day it happened
+
 TASK_ID = task_id_for("plan-1", 1)
 ALL = TaskStatus.ALL
 TASK = TaskInput("1", "全面排查校舍安全隐患", lead_unit="巴州区教育局", partner_units=("巴州区住建局",),
@@ -44,15 +47,15 @@ def recorded(task: Task, act: Callable[[Task], None]) -> list:
 
 
 def _progress(task: Task) -> None:
-    task.record_progress(summary="已完成排查", percent=40)
+    task.record_progress(summary="已完成排查", percent=40, when=ON)
 
 
 def _complete(task: Task) -> None:
-    task.complete(summary="隐患全部整改")
+    task.complete(summary="隐患全部整改", when=ON)
 
 
 def _cancel(task: Task) -> None:
-    task.cancel(reason="任务合并")
+    task.cancel(reason="任务合并", when=ON)
 
 
 STEPS_TO = {
@@ -160,19 +163,19 @@ class TestRecordingProgress:
 
     @pytest.mark.parametrize("percent", [0, 55, 100, None])
     def test_a_percentage_from_0_to_100_or_none_is_accepted(self, percent):
-        [event] = recorded(task_in(TaskStatus.PLANNED), lambda t: t.record_progress(summary="进展", percent=percent))
+        [event] = recorded(task_in(TaskStatus.PLANNED), lambda t: t.record_progress(summary="进展", percent=percent, when=ON))
         assert event.percent == percent
 
     @pytest.mark.parametrize("percent", [-1, 101, 1000])
     def test_a_percentage_outside_0_to_100_is_refused(self, percent):
         task = task_in(TaskStatus.IN_PROGRESS)
         with pytest.raises(InvalidInput) as refused:
-            task.record_progress(summary="进展", percent=percent)
+            task.record_progress(summary="进展", percent=percent, when=ON)
         assert refused.value.details["field"] == "percent" and task.pending == []
 
     def test_progress_needs_a_summary(self):
         with pytest.raises(InvalidInput) as refused:
-            task_in(TaskStatus.PLANNED).record_progress(summary="  ", percent=10)
+            task_in(TaskStatus.PLANNED).record_progress(summary="  ", percent=10, when=ON)
         assert refused.value.details["field"] == "summary"
 
 
@@ -190,7 +193,7 @@ class TestCompletingATask:
 
     def test_completion_needs_a_summary(self):
         with pytest.raises(InvalidInput) as refused:
-            task_in(TaskStatus.IN_PROGRESS).complete(summary="")
+            task_in(TaskStatus.IN_PROGRESS).complete(summary="", when=ON)
         assert refused.value.details["field"] == "summary"
 
 
@@ -208,7 +211,7 @@ class TestCancellingATask:
 
     def test_a_cancellation_needs_a_reason(self):
         with pytest.raises(InvalidInput) as refused:
-            task_in(TaskStatus.PLANNED).cancel(reason=" ")
+            task_in(TaskStatus.PLANNED).cancel(reason=" ", when=ON)
         assert refused.value.details["field"] == "reason"
 
 
@@ -293,3 +296,17 @@ class TestRecordingAYearsHolidayArrangement:
         with pytest.raises(InvalidInput) as refused:
             holiday_year.record(year=year, holidays=[date(year, 1, 1)], workdays=[], source=source)
         assert refused.value.details["field"] == field and holiday_year.pending == []
+
+
+class TestBackfilledTaskSteps:
+    """补录 of a task's steps: the day it happened, never before the task's previous step."""
+
+    def test_progress_keeps_its_day_and_an_earlier_one_than_the_last_is_refused(self):
+        task = task_in(TaskStatus.PLANNED)
+        backfilled = StepDate(date(2026, 3, 10), date(2026, 11, 30), "纸质进展报告补录")
+        [event] = recorded(task, lambda t: t.record_progress(summary="已完成排查", percent=40, when=backfilled))
+        assert (event.occurred_on, event.backfill["reason"], event.backfill["recorded_on"]) == (
+            "2026-03-10", "纸质进展报告补录", "2026-11-30")
+        with pytest.raises(InvalidInput) as refused:
+            task.complete(summary="完成", when=StepDate(date(2026, 3, 9), date(2026, 11, 30), "补录"))
+        assert refused.value.details["field"] == "occurred_on" and "上一步骤" in refused.value.message_zh
