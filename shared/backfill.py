@@ -5,8 +5,9 @@ Every step a person records carries the business date it happened on (``occurred
 the ledger's 销号日期) reads the business date.
 
 Backdating is a power: only office staff record a step with an earlier date, and only with a 补录说明.
-Office staff may record another role's step (a unit's 整改报告, an inspector's 复查) only as such a 补录,
-so separation of duties holds for whatever happens today. The event then says for whom it was recorded.
+Office staff may record another role's step (a unit's 整改报告, an inspector's 复查) only with such a reason
+(补录, or 代录 of a paper step taken today), so separation of duties holds for what people do in the system.
+The event then says for whom it was recorded.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class StepDate:  # 业务日期（及补录说明）
     def event_fields(self) -> dict:
         """The fields every step event carries (``Step``)."""
         backfill = None
-        if self.backfilled or self.recorded_for:
+        if self.reason or self.recorded_for:
             backfill = {"reason": self.reason, "recorded_on": self.recorded_on.isoformat(),
                         "recorded_for": self.recorded_for}
         return {"occurred_on": self.on.isoformat(), "backfill": backfill}
@@ -57,7 +58,7 @@ def step_date(occurred_on: date | None, reason: str | None, *, today: date, acto
     """The business date of a step ``actor`` records today; ``performers`` are the roles whose step it is.
 
     Refuses (422) a date in the future and a 补录 without a reason; refuses (403) a backdated step by anyone
-    but office staff, and office staff recording another role's step as if it happened today.
+    but office staff, and office staff recording another role's step without saying why.
     """
     when = StepDate.today(today) if occurred_on is None else StepDate(occurred_on, today)
     if when.on > today:
@@ -70,10 +71,12 @@ def step_date(occurred_on: date | None, reason: str | None, *, today: date, acto
                             "只有督导办工作人员可以补录（按实际发生日期登记）已发生的步骤")
         require_text(reason, "backfill_reason", "补录说明")
         reason = reason.strip()
-    elif acting_for_others:
-        raise Forbidden(f"role {actor.role} may record this step for others only as a backfill "
-                        "(occurred_on before today, with backfill_reason)",
-                        "代为登记他人的步骤只能作为补录：请填写实际发生日期（早于今天）和补录说明")
+    elif acting_for_others:  # 代录 of a step taken on paper today: allowed with the reason, like a 补录
+        if not (reason or "").strip():
+            raise Forbidden(f"role {actor.role} may record this step for others only as a backfill "
+                            "(with occurred_on and backfill_reason)",
+                            "代为登记他人的步骤只能作为补录：请填写实际发生日期和补录说明")
+        reason = reason.strip()
     else:
         reason = None
     return StepDate(when.on, today, reason, recorded_for if acting_for_others else None)

@@ -1,6 +1,7 @@
 """Test helpers: waits that poll with a deadline, a Kafka topic reader, a consumer running in a thread."""
 from __future__ import annotations
 
+import io
 import json
 import sys
 import threading
@@ -182,3 +183,20 @@ def running_services(stack: Stack, prefix: str, names, supervised: bool = False)
         if supervisor.is_alive():
             supervisor.join(10)
         stack.stop([p for p in list(stack.processes) if p.startswith(instance)])
+
+
+def xlsx(rows: list[list], merge: tuple[str, ...] = (), sheet_title: str | None = None) -> bytes:
+    """A workbook of ``rows`` (the first sheet, named ``sheet_title``), with the cell ranges in ``merge`` merged."""
+    from openpyxl import Workbook  # only the tests that build workbooks need it
+
+    book = Workbook()
+    sheet = book.active
+    if sheet_title:
+        sheet.title = sheet_title
+    for cells in rows:
+        sheet.append(cells)
+    for block in merge:
+        sheet.merge_cells(block)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

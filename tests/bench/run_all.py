@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_event_store  # noqa: E402
 import bench_eventsourcing_compare  # noqa: E402
 import bench_lag  # noqa: E402
+import bench_ledger_import  # noqa: E402
 import bench_list_endpoints  # noqa: E402
 import bench_plan_parser  # noqa: E402
 import bench_portal  # noqa: E402
@@ -29,3 +30,4 @@ if __name__ == "__main__":
         bench_list_endpoints.run(stack)
         bench_lag.run(stack)
         bench_portal.run(stack)
+        bench_ledger_import.run(stack)

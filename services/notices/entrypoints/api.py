@@ -46,7 +46,7 @@ def list_notices(query, pagination_parameters):
 @blp.response(201, NoticeSchema)
 def issue_notice(payload):
     """Issue a notice with its problem list; deadlines are fixed from today (office staff)."""
-    return _handled(c.IssueNotice(content=_content(payload)))
+    return _handled(c.IssueNotice(content=_content(payload), notice_id=payload["notice_id"]))
 
 
 @blp.route("/drafts", methods=["POST"])
@@ -55,7 +55,7 @@ def issue_notice(payload):
 @blp.response(201, NoticeSchema)
 def draft_notice(payload):
     """Save a notice as a draft, to issue later (office staff)."""
-    return _handled(c.DraftNotice(content=_content(payload)))
+    return _handled(c.DraftNotice(content=_content(payload), notice_id=payload["notice_id"]))
 
 
 @blp.route("/<notice_id>", methods=["GET"])

@@ -12,6 +12,9 @@ EXPECTED_VERSION = fields.Integer(strict=True, load_default=None, allow_none=Tru
                                   metadata={"description": "the notice version the caller saw; 409 if it changed since"})
 
 
+NOTICE_ID_PATTERN = r"^notice-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
 class ProblemInSchema(Schema):  # 问题清单中的一项
     # the OpenAPI document says what _one_deadline checks: not a date and a number of days both
     OPENAPI_RULES = {"not": {"required": ["deadline", "deadline_days"], "properties": {
@@ -59,6 +62,9 @@ class NoticeContentSchema(Schema):  # 督办通知
                                     metadata={"description": "签收时限; default from the office's policy"})
     issued_on = fields.Date(load_default=None, allow_none=True,
                             metadata={"description": "补录: the date a paper notice was issued (not in the future)"})
+    notice_id = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(NOTICE_ID_PATTERN), metadata={
+        "description": "an id the caller derived (an import gives the same notice the same id each time: a second "
+                       "import is a 409, not a second notice); default a new one"})
 
 
 class SignSchema(StepSchema):  # 签收

@@ -27,6 +27,7 @@ from services.portal.entrypoints import (
     pages_calendars,
     pages_cases,
     pages_dashboard,
+    pages_ledger_import,
     pages_notices,
     pages_plans,
     pages_reports,
@@ -52,7 +53,8 @@ def create_app(context: PortalContext | None = None) -> Flask:
     app.secret_key = hashlib.sha256(f"portal-session:{context.settings.jwt_secret}".encode()).hexdigest()
     app.json.ensure_ascii = False
     app.context_processor(common.template_helpers)
-    for module in (pages_dashboard, pages_notices, pages_cases, pages_reports, pages_plans, pages_calendars):
+    for module in (pages_dashboard, pages_notices, pages_cases, pages_reports, pages_plans, pages_calendars,
+                   pages_ledger_import):
         app.register_blueprint(module.blp)
     _install_identity(app, context)
     _install_routes(app, context)

@@ -32,6 +32,8 @@ LIGHTS = tuple(LIGHT_ZH)
 # The 整改台账 as offices keep it in their spreadsheets, column for column.
 LEDGER_HEADERS = ("序号", "通知名称", "文号", "问题", "责任单位", "责任人", "整改措施", "整改时限", "状态", "红黄绿灯",
                   "销号日期")
+# The exports add what an import needs to enter each row again with its real days (/ledger/import).
+LEDGER_EXPORT_HEADERS = (*LEDGER_HEADERS, "下发日期", "领域", "报告日期")
 STATUS_HEADERS = ("事项总数", "在办", "逾期", "已销号", "完成率", "平均销号天数")
 FIGURE_LABELS = (
     ("notices", "下发督办通知及工作提示函（份）"),
@@ -88,6 +90,11 @@ def ledger_row(number: int, case, light: str | None) -> list:
             LIGHT_ZH.get(light, "") if light else "", case.closed_on or ""]
 
 
+def ledger_export_row(row: list, case) -> list:
+    """The exported row: the page's columns, then LEDGER_EXPORT_HEADERS' others."""
+    return [*row, case.opened_on or "", case.area or "", case.reported_on or ""]
+
+
 @blp.get("/ledger")
 def ledger_page():
     args = load_args(LedgerQuerySchema())
@@ -101,10 +108,11 @@ def ledger_page():
         rows = [(case, light, ledger_row(number, case, light)) for number, (case, light) in enumerate(found, start=1)]
         choices = _ledger_choices(context.model, who)
     filename = f"整改台账-{context.clock.today().isoformat()}"
+    exported = (ledger_export_row(row, case) for case, _, row in rows)
     if args["format"] == "xlsx":
-        return excel_response("整改台账", LEDGER_HEADERS, (row for _, _, row in rows), filename)
+        return excel_response("整改台账", LEDGER_EXPORT_HEADERS, exported, filename)
     if args["format"] == "csv":
-        return csv_response(LEDGER_HEADERS, (row for _, _, row in rows), filename)
+        return csv_response(LEDGER_EXPORT_HEADERS, exported, filename)
     return render("ledger.html", rows=rows, headers=LEDGER_HEADERS, args=args, period=period, choices=choices,
                   statuses=CASE_STATUS_ZH, export_query=_export_query())
 

@@ -35,7 +35,7 @@ from services.portal.context import bootstrap as bootstrap_portal
 from services.portal.domain.model import PortalModel
 from services.portal.entrypoints import pages_plans
 from services.portal.entrypoints.api import create_app
-from services.portal.entrypoints.pages_reports import LEDGER_HEADERS
+from services.portal.entrypoints.pages_reports import LEDGER_EXPORT_HEADERS, LEDGER_HEADERS
 from services.tasks.bootstrap import bootstrap as bootstrap_tasks
 from services.tasks.domain.commands import RecordPlan, RecordTaskProgress, TaskInput
 
@@ -242,10 +242,11 @@ class TestLedger:
         assert answer.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         assert "%E6%95%B4%E6%94%B9%E5%8F%B0%E8%B4%A6-2026-03-01.xlsx" in answer.headers["Content-Disposition"]  # 整改台账-
         rows = list(load_workbook(io.BytesIO(answer.data)).active.iter_rows(values_only=True))
-        assert rows[0] == LEDGER_HEADERS
+        assert rows[0] == LEDGER_EXPORT_HEADERS == (*LEDGER_HEADERS, "下发日期", "领域", "报告日期")  # what an import needs
         assert len(rows) == 1 + 4
-        assert rows[1] == (1, "关于校舍安全隐患整改的督办通知", "巴教督办〔2026〕1号", "教学楼存在危房未拆除", BAZHOU, "张三",
-                           "封闭危房；拆除重建", "2026-02-10", "已销号", None, "2026-02-05")
+        assert rows[1][:11] == (1, "关于校舍安全隐患整改的督办通知", "巴教督办〔2026〕1号", "教学楼存在危房未拆除", BAZHOU,
+                                "张三", "封闭危房；拆除重建", "2026-02-10", "已销号", None, "2026-02-05")
+        assert rows[1][11] and rows[1][11] <= rows[1][13] <= rows[1][10]  # issued, reported, closed
         assert rows[3][6] == "建立控辍保学台账"  # no measures: the plan itself
         assert [row[9] for row in rows[1:]] == [None, "红灯", "黄灯", "绿灯"]
 
@@ -257,8 +258,9 @@ class TestLedger:
     def test_the_csv_export(self, office):
         answer = office.get("/ledger?format=csv&light=yellow")
         text = answer.get_data(as_text=True)
-        assert text.startswith("\ufeff序号,通知名称,文号,问题,责任单位,责任人,整改措施,整改时限,状态,红黄绿灯,销号日期")
-        assert text.strip().splitlines()[1].endswith(",2026-03-03,已提交整改方案,黄灯,")
+        assert text.startswith("\ufeff序号,通知名称,文号,问题,责任单位,责任人,整改措施,整改时限,状态,红黄绿灯,销号日期,"
+                               "下发日期,领域,报告日期")
+        assert text.strip().splitlines()[1].endswith(",2026-03-03,已提交整改方案,黄灯,,2026-01-12,控辍保学,")
 
 
 # -- 部门状态 ------------------------------------------------------------------------------------------
