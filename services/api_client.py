@@ -1,4 +1,5 @@
-"""The one JSON client for the services' HTTP APIs (standard library only), used by the CLI and the demo loader.
+"""The one JSON client for the services' HTTP APIs (standard library only), used by the CLI, the demo loader and the
+portal's ledger import.
 
 The lower layer (``http_call``, ``service_url``, ``decode_answer``) is what the ``duban`` commands use;
 ``ApiClient`` is a small convenience on top of it for code that sends many JSON requests as one user.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -182,3 +184,16 @@ class ApiClient:
     def _call(self, method: str, path: str, params: Mapping[str, Any] | None = None, **request) -> HttpAnswer:
         return http_call(method, service_url(self.base_url, path, params), token=self.token, timeout=self.timeout,
                          **request)
+
+
+def opened_cases(followups: ApiClient, notice_id: str, count: int, timeout: float = 120.0) -> list[dict]:
+    """The ``count`` cases of a notice just issued, in problem order, once followups has opened them from Kafka
+    (usually within a second); TimeoutError if it has not within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        cases, _ = followups.get("/cases", notice_id=notice_id, page_size=100)
+        if len(cases) >= count:
+            return sorted(cases, key=lambda c: int(c["problem_id"][1:]))
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"followups opened {len(cases)} of {count} cases of {notice_id}")
+        time.sleep(0.2)

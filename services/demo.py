@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Callable
@@ -17,7 +16,7 @@ from typing import Callable
 from shared.auth import Role, issue_token
 from shared.clock import SystemClock
 from shared.deadlines import DayKind, Period
-from services.api_client import ApiClient, ApiError
+from services.api_client import ApiClient, ApiError, opened_cases
 
 OFFICE = "巴中市人民政府教育督导委员会办公室"
 DISTRICTS = ("巴州区", "恩阳区", "通江县", "南江县", "平昌县")
@@ -191,21 +190,10 @@ class DemoLoader:
     def _follow_up(self, notices: list[tuple[dict, list[DemoProblem]]]) -> int:
         closed = 0
         for notice, group in notices:
-            cases = self._wait_for_cases(notice["id"], len(group))
+            cases = opened_cases(self._as("followups", Role.AUDITOR, None), notice["id"], len(group))
             for case, problem in zip(cases, group, strict=True):
                 closed += self._walk_case(case, problem, date.fromisoformat(notice["issued_on"]))
         return closed
-
-    def _wait_for_cases(self, notice_id: str, count: int, timeout: float = 120.0) -> list[dict]:
-        auditor = self._as("followups", Role.AUDITOR, None)
-        deadline = time.monotonic() + timeout
-        while True:
-            cases, _ = auditor.get("/cases", notice_id=notice_id, page_size=100)
-            if len(cases) >= count:
-                return sorted(cases, key=lambda c: int(c["problem_id"][1:]))
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"followups opened {len(cases)} of {count} cases of {notice_id}")
-            time.sleep(0.3)
 
     def _walk_case(self, case: dict, problem: DemoProblem, issued: date) -> int:
         """Take one case as far as its fate says, each step on its day; returns 1 if it ends closed."""

@@ -97,6 +97,14 @@ def latest_step_on(previous: str | None, event: DomainEvent) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StepCommand:
+    """A command that records a step: the day it happened (default today) and, for a 补录, why it comes later."""
+
+    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
+    backfill_reason: str | None = None  # 补录说明
+
+
+@dataclass(frozen=True, kw_only=True)
 class Step(DomainEvent):
     """An event a person records: when it happened and, for a 补录, who it was recorded for and why.
 

@@ -94,6 +94,11 @@ class StepSchema(ma.Schema):
                                        metadata={"description": "补录说明: why the step is recorded after its day"})
 
 
+def step_arguments(payload: dict) -> dict:
+    """A loaded ``StepSchema`` body's step fields, as the command (shared.backfill.StepCommand) takes them."""
+    return {"occurred_on": payload["occurred_on"], "backfill_reason": payload["backfill_reason"]}
+
+
 class JsonBoolean(ma.fields.Boolean):
     """A boolean of a JSON body: ``true`` or ``false`` only, as documented (marshmallow's Boolean also takes 1,
     "yes", "on" … — right for a query string or a form, not for JSON). Integers in JSON bodies are

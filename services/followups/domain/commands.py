@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from shared.backfill import StepCommand
+
 
 @dataclass(frozen=True)
 class OpenRectification:  # 建立整改事项（每个问题一个）
@@ -17,67 +19,55 @@ class OpenRectification:  # 建立整改事项（每个问题一个）
 
 
 @dataclass(frozen=True)
-class SubmitRectificationPlan:  # 提交整改方案
+class SubmitRectificationPlan(StepCommand):  # 提交整改方案
     case_id: str
     plan: str
     measures: tuple[str, ...] = ()
     planned_completion: date | None = None
     expected_version: int | None = None
-    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
-class ReportProgress:  # 报告整改进展
+class ReportProgress(StepCommand):  # 报告整改进展
     case_id: str
     summary: str
     evidence: tuple[str, ...] = ()
     expected_version: int | None = None
-    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
-class ReportCompletion:  # 提交整改报告
+class ReportCompletion(StepCommand):  # 提交整改报告
     case_id: str
     summary: str
     evidence: tuple[str, ...] = ()
     expected_version: int | None = None
-    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
-class Reinspect:  # 复查
+class Reinspect(StepCommand):  # 复查
     case_id: str
     passed: bool
     findings: str
     expected_version: int | None = None
-    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
-class CloseCase:  # 销号
+class CloseCase(StepCommand):  # 销号
     case_id: str
     expected_version: int | None = None
-    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
-class ExtendDeadline:  # 延期
+class ExtendDeadline(StepCommand):  # 延期
     case_id: str
     new_deadline: date
     reason: str
     approver: str
     expected_version: int | None = None
-    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
-class Escalate:  # 催办 / 预警 / 约谈 / 通报 / 问责
+class Escalate(StepCommand):  # 催办 / 预警 / 约谈 / 通报 / 问责
     case_id: str
     level: str
     reason: str
@@ -85,18 +75,14 @@ class Escalate:  # 催办 / 预警 / 约谈 / 通报 / 问责
     measure: str | None = None
     target: str = "unit"
     expected_version: int | None = None
-    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
-class Commend:  # 表彰
+class Commend(StepCommand):  # 表彰
     case_id: str
     reason: str
     doc_number: str | None = None
     expected_version: int | None = None
-    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)

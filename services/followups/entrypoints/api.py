@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from shared.auth import Role, require_read_scope
 from shared.deadlines import TrafficLights, case_light
 from shared.errors import NotFound
+from shared.openapi import step_arguments
 from shared.paging import all_of, date_between
 from shared.web import (allow, command_context, create_service_app, current_actor, current_context, page_newest_first,
                         scoped_equality)
@@ -75,37 +76,33 @@ def _case_action(path: str, schema, roles: tuple[str, ...], make_command: Callab
     return action
 
 
-def _dated(payload: dict) -> dict:
-    return {"occurred_on": payload["occurred_on"], "backfill_reason": payload["backfill_reason"]}
-
-
 # Office staff may record the others' steps too, but only as a 补录 (checked by the handlers: shared/backfill.py).
 UNIT_STEP = (Role.UNIT_HANDLER, Role.OFFICE_STAFF)
 INSPECTOR_STEP = (Role.INSPECTOR, Role.OFFICE_STAFF)
 
 _case_action("plan", SubmitPlanSchema, UNIT_STEP, lambda case_id, p: c.SubmitRectificationPlan(
-    case_id, p["plan"], tuple(p["measures"]), p["planned_completion"], p["expected_version"], **_dated(p)),
+    case_id, p["plan"], tuple(p["measures"]), p["planned_completion"], p["expected_version"], **step_arguments(p)),
     "Submit the rectification plan (整改方案; the responsible unit's handler, or office staff as 补录)")
 _case_action("progress", ReportSchema, UNIT_STEP, lambda case_id, p: c.ReportProgress(
-    case_id, p["summary"], tuple(p["evidence"]), p["expected_version"], **_dated(p)),
+    case_id, p["summary"], tuple(p["evidence"]), p["expected_version"], **step_arguments(p)),
     "Report progress with evidence (整改进展; the responsible unit's handler, or office staff as 补录)")
 _case_action("completion", ReportSchema, UNIT_STEP, lambda case_id, p: c.ReportCompletion(
-    case_id, p["summary"], tuple(p["evidence"]), p["expected_version"], **_dated(p)),
+    case_id, p["summary"], tuple(p["evidence"]), p["expected_version"], **step_arguments(p)),
     "Report completion and ask for re-inspection (整改报告; the responsible unit's handler, or office staff as 补录)")
 _case_action("reinspection", ReinspectSchema, INSPECTOR_STEP, lambda case_id, p: c.Reinspect(
-    case_id, p["passed"], p["findings"], p["expected_version"], **_dated(p)),
+    case_id, p["passed"], p["findings"], p["expected_version"], **step_arguments(p)),
     "Re-inspect: pass, or send back to rectifying with findings (复查; inspector, or office staff as 补录)")
 _case_action("close", CloseSchema, INSPECTOR_STEP, lambda case_id, p: c.CloseCase(
-    case_id, p["expected_version"], **_dated(p)),
+    case_id, p["expected_version"], **step_arguments(p)),
     "Close a case that passed re-inspection (销号; inspector, or office staff as 补录)")
 _case_action("extension", ExtendDeadlineSchema, (Role.OFFICE_STAFF,), lambda case_id, p: c.ExtendDeadline(
-    case_id, p["new_deadline"], p["reason"], p["approver"], p["expected_version"], **_dated(p)),
+    case_id, p["new_deadline"], p["reason"], p["approver"], p["expected_version"], **step_arguments(p)),
     "Extend the deadline with a reason and an approver (延期; office staff)")
 _case_action("escalations", EscalateSchema, (Role.OFFICE_STAFF,), lambda case_id, p: c.Escalate(
-    case_id, p["level"], p["reason"], p["doc_number"], p["measure"], p["target"], p["expected_version"], **_dated(p)),
+    case_id, p["level"], p["reason"], p["doc_number"], p["measure"], p["target"], p["expected_version"], **step_arguments(p)),
     "Record 催办/预警/约谈/通报/问责 with reason and document number (office staff)")
 _case_action("commendations", CommendSchema, (Role.OFFICE_STAFF,), lambda case_id, p: c.Commend(
-    case_id, p["reason"], p["doc_number"], p["expected_version"], **_dated(p)),
+    case_id, p["reason"], p["doc_number"], p["expected_version"], **step_arguments(p)),
     "Commend the unit (表彰; office staff)")
 
 

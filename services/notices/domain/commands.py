@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from shared.backfill import StepCommand
+
 
 @dataclass(frozen=True)
 class ProblemInput:  # 问题清单中的一项
@@ -51,12 +53,10 @@ class IssueDraft:  # 下发草稿
 
 
 @dataclass(frozen=True)
-class SignNotice:  # 签收（by the signing unit's handler; the unit is the actor's own）
+class SignNotice(StepCommand):  # 签收（by the signing unit's handler; the unit is the actor's own）
     notice_id: str
     expected_version: int | None = None
     unit: str | None = None  # the unit whose signature office staff record as a 补录
-    occurred_on: date | None = None  # 业务日期: the day the unit signed
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import dataclasses
 from datetime import date
 
 from shared.aggregate import Aggregate
-from shared.backfill import StepDate
+from shared.backfill import StepDate, step_fields
 from shared.deadlines import CalendarOutOfRange, Period
 from shared.errors import IllegalTransition, InvalidInput
 from shared.policy import OfficePolicy
@@ -109,11 +109,10 @@ class Notice(Aggregate):  # 督办通知
                                     f"{unit} 不是该通知的督办对象，无需签收", unit=unit)
         if unit in self.signed_units:
             raise IllegalTransition(f"{unit} has already signed for notice {self.id}", f"{unit} 已签收过该通知")
-        when.require_not_before(self.issued_on, "the notice's issue date", "通知下发日期")
+        dated = step_fields(when, None, self.issued_on)  # units sign in any order: only the issue date bounds it
         signed_on = when.on.isoformat()
         late = self.sign_for_deadline is not None and signed_on > self.sign_for_deadline
-        self._record(NoticeSigned(notice_id=self.id, unit=unit, signed_on=signed_on, late=late,
-                                  **when.event_fields()))
+        self._record(NoticeSigned(notice_id=self.id, unit=unit, signed_on=signed_on, late=late, **dated))
 
     def check_sign_deadline(self, *, today: date) -> None:
         """Flag, once, a notice some target units have not signed by the sign-for deadline."""

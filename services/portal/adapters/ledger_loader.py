@@ -7,17 +7,14 @@ there is not recorded again, and a case only gets the steps beyond the status it
 """
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import quote
 
-from services.api_client import ApiClient, ServiceRefused
+from services.api_client import ApiClient, ServiceRefused, opened_cases
 from services.portal.domain.ledger_import import (ORDER, REASON, REASON_UNDATED, ImportedNotice, LedgerImport,
                                                   LedgerRow)
-
-CASE_WAIT_SECONDS = 120.0  # followups opens a notice's cases from Kafka, usually within a second
 
 
 @dataclass
@@ -71,7 +68,7 @@ class LedgerLoader:
 
     def _cases_of(self, notice: ImportedNotice) -> int:
         """Each case of the notice taken to the status its row says; returns how many steps were recorded."""
-        cases = self._cases(notice.notice_id, len(notice.rows))
+        cases = opened_cases(self.followups, notice.notice_id, len(notice.rows))
         return sum(self._steps(row, case) for row, case in zip(notice.rows, cases, strict=True))
 
     def _steps(self, row: LedgerRow, case: dict) -> int:
@@ -92,17 +89,6 @@ class LedgerLoader:
                                 {**body, **_backfill(day, REASON_UNDATED if undated else REASON)})
             recorded += 1
         return recorded
-
-    def _cases(self, notice_id: str, count: int) -> list[dict]:
-        """The notice's cases in problem order, once followups has opened them all."""
-        deadline = time.monotonic() + CASE_WAIT_SECONDS
-        while True:
-            cases, _ = self.followups.get("/cases", notice_id=notice_id, page_size=100)
-            if len(cases) >= count:
-                return sorted(cases, key=lambda c: int(c["problem_id"][1:]))
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"followups opened {len(cases)} of {count} cases of {notice_id}")
-            time.sleep(0.2)
 
     @staticmethod
     def _get(client: ApiClient, path: str) -> dict | None:

@@ -422,8 +422,7 @@ def notice_sign(notice_id: str):
     form = load_form(SignForm())
     if form is not None:
         key = form.pop("idempotency_key", None)
-        body = {name: value.isoformat() if isinstance(value, date) else value for name, value in form.items()}
-        _post_notice(f"/notices/{quote(notice_id, safe='')}/signature", body, key)
+        _post_notice(f"/notices/{quote(notice_id, safe='')}/signature", _jsonable(form), key)
     return redirect(url_for("notices.notice_page", notice_id=notice_id))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from shared.backfill import StepCommand
+
 
 @dataclass(frozen=True)
 class TaskInput:  # 督导任务（来自工作要点的一项工作措施）
@@ -39,31 +41,25 @@ class RecordPlan:  # 录入工作要点及其任务
 
 
 @dataclass(frozen=True)
-class RecordTaskProgress:  # 报告任务进展
+class RecordTaskProgress(StepCommand):  # 报告任务进展
     task_id: str
     summary: str
     percent: int | None = None
     expected_version: int | None = None
-    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
-class CompleteTask:  # 任务完成
+class CompleteTask(StepCommand):  # 任务完成
     task_id: str
     summary: str
     expected_version: int | None = None
-    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)
-class CancelTask:  # 取消任务
+class CancelTask(StepCommand):  # 取消任务
     task_id: str
     reason: str
     expected_version: int | None = None
-    occurred_on: date | None = None  # 业务日期; earlier than today only as office staff's 补录
-    backfill_reason: str | None = None  # 补录说明
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from shared.auth import Role, read_scope, require_read_scope
 from shared.deadlines import FIRST_KNOWN_YEAR, LAST_KNOWN_YEAR, is_working_day
 from shared.holidays import LAST_PROVISIONAL_YEAR, provisional_arrangement
 from shared.errors import DeadlineExceeded, InvalidInput, NotFound
+from shared.openapi import step_arguments
 from shared.web import allow, command_context, create_service_app, current_actor, current_context, paginate
 from services.tasks.adapters.read_models import PlanView, TaskView
 from services.tasks.bootstrap import bootstrap
@@ -200,16 +201,12 @@ def _task_action(path: str, schema, make_command, doc: str):
     return action
 
 
-def _dated(payload: dict) -> dict:
-    return {"occurred_on": payload["occurred_on"], "backfill_reason": payload["backfill_reason"]}
-
-
 _task_action("progress", TaskProgressSchema, lambda task_id, p: RecordTaskProgress(
-    task_id, p["summary"], p["percent"], p["expected_version"], **_dated(p)), "Record progress on a task (任务进展)")
+    task_id, p["summary"], p["percent"], p["expected_version"], **step_arguments(p)), "Record progress on a task (任务进展)")
 _task_action("completion", TaskOutcomeSchema, lambda task_id, p: CompleteTask(
-    task_id, p["summary"], p["expected_version"], **_dated(p)), "Mark a task done (任务完成)")
+    task_id, p["summary"], p["expected_version"], **step_arguments(p)), "Mark a task done (任务完成)")
 _task_action("cancellation", TaskOutcomeSchema, lambda task_id, p: CancelTask(
-    task_id, p["summary"], p["expected_version"], **_dated(p)), "Cancel a task with the reason as summary (取消任务)")
+    task_id, p["summary"], p["expected_version"], **step_arguments(p)), "Cancel a task with the reason as summary (取消任务)")
 
 
 def _task_or_404(task_id: str) -> TaskView:
