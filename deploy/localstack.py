@@ -48,7 +48,7 @@ FERRETDB_SOURCES = ("main.go", "go.mod", "go.sum")
 FERRETDB_BIN = CACHE / "bin" / "duban-ferretdb-{}-{}".format(FERRETDB_VERSION, hashlib.sha256(b"".join(
     (ROOT / "deploy/ferretdb" / name).read_bytes() for name in FERRETDB_SOURCES)).hexdigest()[:12])
 MONGO_ENGINES = ("postgresql", "sqlite")
-SERVICES = {"tasks": 8001, "notices": 8002, "followups": 8003}
+SERVICES = {"directory": 8004, "tasks": 8001, "notices": 8002, "followups": 8003}
 PORTAL_PORT = 8000
 SERVERS = ("kafka", "postgres", "ferretdb")
 
@@ -599,10 +599,37 @@ def _wait_until_signalled(stack: Stack) -> None:
         say("stopped")
 
 
+def installation_secret(run_dir: Path = RUN_DIR) -> str:
+    """This installation's token secret: made once (random), kept in the run directory readable by its owner alone."""
+    path = run_dir / "jwt-secret"
+    try:
+        secret = path.read_text().strip()
+    except FileNotFoundError:
+        secret = ""
+    if not secret:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        secret = base64.urlsafe_b64encode(os.urandom(48)).decode().rstrip("=")
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secret + "\n")
+    os.chmod(path, 0o600)  # also a file an earlier version or a person left readable to others
+    return secret
+
+
+def use_installation_secret(run_dir: Path = RUN_DIR) -> None:
+    """Every process `run` starts (services, portal, demo loader, `duban token`) inherits the launcher's environment:
+    the installation's secret, unless DUBAN_JWT_SECRET is set, and development mode (the demo accounts of the portal),
+    unless DUBAN_DEV_MODE says otherwise."""
+    if not os.environ.get("DUBAN_JWT_SECRET"):
+        os.environ["DUBAN_JWT_SECRET"] = installation_secret(run_dir)
+    os.environ.setdefault("DUBAN_DEV_MODE", "1")
+
+
 def load_demo(python: str, urls: dict[str, str]) -> None:
     """Load the demo year through the public APIs (DUBAN_DEMO=0 skips it; loading twice adds nothing)."""
     say("loading the demo year through the public APIs (DUBAN_DEMO=0 to skip) …")
-    result = subprocess.run([python, "-m", "services.demo", urls["notices"], urls["followups"], urls["tasks"]],
+    service_urls = [urls[name] for name in ("notices", "followups", "tasks", "directory") if name in urls]
+    result = subprocess.run([python, "-m", "services.demo", *service_urls],
                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     if result.returncode != 0:
         say("the demo data could not be loaded (see above); the services keep running")
@@ -629,6 +656,7 @@ def main(argv: list[str] | None = None) -> None:
     stop_from_pid_files()  # leftovers of an earlier run that was killed hard
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     (RUN_DIR / "launcher.pid").write_text(str(os.getpid()))
+    use_installation_secret(RUN_DIR)
     stack = Stack(RUN_DIR)
     try:
         stack.start_infra(int(os.environ.get("DUBAN_KAFKA_PORT", "9092")), int(os.environ.get("DUBAN_MONGO_PORT", "27017")))

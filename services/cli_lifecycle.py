@@ -26,6 +26,7 @@ from shared.envelope import Actor, EventEnvelope, format_time
 from shared.eventstore.base import EventStore, VerificationResult
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import MAX_KEY_LENGTH, REPLAYED_HEADER, valid_key
+from shared.vocabulary import ESCALATION_ZH, NOTICE_STATUS_ZH
 
 DEFAULT_NOTICES_URL = "http://127.0.0.1:8002"
 DEFAULT_FOLLOWUPS_URL = "http://127.0.0.1:8003"
@@ -34,8 +35,6 @@ MAX_PAGES = 10_000  # a guard against a server that never stops answering with m
 # The order services are shown in when two events carry the same recorded time (a notice causes its cases).
 SERVICE_ORDER = ("notices", "followups", "tasks")
 
-NOTICE_STATUS_ZH = {"draft": "草稿", "issued": "已下发", "acknowledged": "已签收", "cleared": "已清零", "withdrawn": "已撤回"}
-ESCALATION_ZH = {"reminder": "催办", "warning": "预警", "interview": "约谈", "circulation": "通报", "accountability": "问责"}
 
 
 # -- errors ----------------------------------------------------------------------------------------

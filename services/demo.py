@@ -95,6 +95,31 @@ PROMPT_LETTER_TOPICS = ["春季开学安全工作", "防溺水安全教育", "�
                         "校舍安全排查", "营养改善计划", "教师减负清单", "作业管理规定", "体质健康监测"]
 
 
+# The demo's directory: the city office at the top, the city's bureau, the district bureaus with a school each and
+# the member departments under it; the people of services/portal's demo accounts, with the demo password.
+DEMO_PASSWORD = "duban-demo"
+MEMBER_DEPARTMENTS = (FINANCE, HR, "巴中市应急管理局", "巴中市市场监督管理局", "巴中市发展和改革委员会")
+DEMO_UNITS = [  # (name, kind, parent, short name)
+    (OFFICE, "office", None, "市督导办"),
+    ("巴中市教育局", "bureau", OFFICE, "市教育局"),
+    *[(bureau, "bureau", OFFICE, district) for district, bureau in zip(DISTRICTS, BUREAUS, strict=True)],
+    *[(department, "member", OFFICE, None) for department in MEMBER_DEPARTMENTS],
+    *[(f"{district}第一小学", "school", bureau, None) for district, bureau in zip(DISTRICTS, BUREAUS, strict=True)],
+]
+DEMO_PEOPLE = [  # (username, name, roles, unit, mobile)
+    ("admin", "系统管理员", [Role.ADMIN], OFFICE, None),
+    ("office", "王科长", [Role.OFFICE_STAFF], OFFICE, "13800000001"),
+    ("inspector", "刘督学", [Role.INSPECTOR], OFFICE, "13800000002"),
+    ("auditor", "陈审计", [Role.AUDITOR], OFFICE, None),
+    *[(pinyin, f"{district}经办人", [Role.UNIT_HANDLER], bureau, f"138000001{n}0")
+      for n, (pinyin, district, bureau) in enumerate(zip(("bazhou", "enyang", "tongjiang", "nanjiang", "pingchang"),
+                                                         DISTRICTS, BUREAUS, strict=True))],
+    ("bazhou.leader", "巴州区教育局局长", [Role.UNIT_LEADER], BUREAUS[0], "13800000200"),
+    ("finance", "财政局联络员", [Role.DEPARTMENT_LIAISON], FINANCE, None),
+    ("hr", "人社局联络员", [Role.DEPARTMENT_LIAISON], HR, None),
+]
+
+
 def _key(name: str) -> str:
     """Idempotency keys are printable ASCII: a digest of the step's (Chinese-bearing) name."""
     return "demo-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
@@ -120,6 +145,8 @@ class DemoLoader:
 
     def load(self) -> dict:
         year = self.today.year
+        if "directory" in self.urls:
+            self._register_directory()
         plan = self._as("tasks", Role.OFFICE_STAFF).post("/plans", {
             "title": f"巴中市{year}年教育督导工作要点", "year": year, "issuer": OFFICE, "doc_number": f"巴教督〔{year}〕1号",
             "tasks": [{"number": n, "text": t, "lead_unit": lead, "partner_units": partners, "category": category,
@@ -137,6 +164,17 @@ class DemoLoader:
         self.say(f"demo: {summary['notices']} notices and prompt letters, {summary['problems']} problems, "
                  f"{closed} closed")
         return summary
+
+    def _register_directory(self) -> None:
+        """Units before the notices that name them, and the people who sign in (as an administrator would)."""
+        admin = self._client("directory", Role.ADMIN, None, "demo.admin")
+        for name, kind, parent, short_name in DEMO_UNITS:
+            admin.post("/units", {"name": name, "kind": kind, "parent": parent, "short_name": short_name},
+                       idempotency_key=_key(f"demo-unit-{name}"))
+        for username, name, roles, unit, mobile in DEMO_PEOPLE:
+            admin.post("/people", {"username": username, "name": name, "roles": roles, "unit": unit, "mobile": mobile,
+                                   "password": DEMO_PASSWORD}, idempotency_key=_key(f"demo-person-{username}"))
+        self.say(f"demo: directory of {len(DEMO_UNITS)} units and {len(DEMO_PEOPLE)} people")
 
     def _day(self, offset_from_start: int) -> date:
         """A day of the demo year (never after the run date)."""
@@ -262,13 +300,16 @@ class DemoLoader:
 
 
 def main() -> None:
-    """``python -m services.demo NOTICES_URL FOLLOWUPS_URL TASKS_URL`` (used by ``make run``)."""
+    """``python -m services.demo NOTICES_URL FOLLOWUPS_URL TASKS_URL [DIRECTORY_URL]`` (used by ``make run``)."""
     import sys
 
     from shared.config import Settings
 
     notices_url, followups_url, tasks_url = sys.argv[1:4]
-    loader = DemoLoader({"notices": notices_url, "followups": followups_url, "tasks": tasks_url}, Settings().jwt_secret)
+    urls = {"notices": notices_url, "followups": followups_url, "tasks": tasks_url}
+    if len(sys.argv) > 4:
+        urls["directory"] = sys.argv[4]
+    loader = DemoLoader(urls, Settings().jwt_secret)
     try:
         loader.load()
     except ApiError as error:

@@ -5,9 +5,22 @@ import os
 from dataclasses import dataclass, field
 
 
+# The secret this repository once shipped as its default: anyone can sign tokens with it, so outside development
+# mode no process may start with it (nor without a secret at all).
+PUBLISHED_DEVELOPMENT_SECRET = "duban-local-development-secret-change-me"
+
+
+class InsecureConfiguration(RuntimeError):
+    """A setting that would make a deployment unsafe; the process refuses to start."""
+
+
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -30,7 +43,11 @@ class Settings:
     kafka_bootstrap: str = field(default_factory=lambda: _env("KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
     db_prefix: str = field(default_factory=lambda: _env("DUBAN_DB_PREFIX", "duban"))
     topic_prefix: str = field(default_factory=lambda: _env("DUBAN_TOPIC_PREFIX", "duban"))
-    jwt_secret: str = field(default_factory=lambda: _env("DUBAN_JWT_SECRET", "duban-local-development-secret-change-me"))
+    # DUBAN_DEV_MODE=1: a developer's machine (`make run` sets it): the portal's demo accounts, and the published
+    # development secret, are allowed; never set it on a server
+    dev_mode: bool = field(default_factory=lambda: _truthy(_env("DUBAN_DEV_MODE", "0")))
+    # the HS256 key of every bearer token (and of the portal's cookies and snapshots): required outside dev mode
+    jwt_secret: str = field(default_factory=lambda: _env("DUBAN_JWT_SECRET", ""))
     log_level: str = field(default_factory=lambda: _env("DUBAN_LOG_LEVEL", "INFO"))
     # at start-up, an indexed equality lookup the server would answer by a full scan: enforce (refuse to
     # start), warn (log it) or off; see shared/query_plans.py
@@ -45,7 +62,14 @@ class Settings:
     tasks_url: str = field(default_factory=lambda: _env("DUBAN_TASKS_URL", "http://127.0.0.1:8001"))
     notices_url: str = field(default_factory=lambda: _env("DUBAN_NOTICES_URL", "http://127.0.0.1:8002"))
     followups_url: str = field(default_factory=lambda: _env("DUBAN_FOLLOWUPS_URL", "http://127.0.0.1:8003"))
-    # YAML of the portal's accounts (services.portal.adapters.users); empty means the demo accounts
+    # where the portal signs people in; empty: no directory, only the local accounts (development mode's demo ones)
+    directory_url: str | None = field(default_factory=lambda: _env("DUBAN_DIRECTORY_URL", "") or None)
+    # callers whose X-Forwarded-For names the client (the portal signs people in for them); comma-separated
+    trusted_proxies: tuple[str, ...] = field(default_factory=lambda: tuple(
+        a.strip() for a in _env("DUBAN_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if a.strip()))
+    # how long a sign-in lasts (the token's lifetime)
+    session_hours: float = field(default_factory=lambda: float(_env("DUBAN_SESSION_HOURS", "10")))
+    # YAML of the portal's accounts (services.portal.adapters.users); empty means the demo accounts (dev mode only)
     portal_users_file: str | None = field(default_factory=lambda: _env("DUBAN_PORTAL_USERS", "") or None)
     # YAML of per-office clocks (shared.policy); empty means the published defaults
     policy_file: str | None = field(default_factory=lambda: _env("DUBAN_POLICY_FILE", "") or None)
@@ -65,6 +89,27 @@ class Settings:
     consumer_max_poll_records: int = field(default_factory=lambda: int(_env("DUBAN_CONSUMER_MAX_POLL_RECORDS", "20")))
     consumer_max_poll_interval_seconds: float = field(
         default_factory=lambda: float(_env("DUBAN_CONSUMER_MAX_POLL_INTERVAL_SECONDS", "600")))
+
+    # the portal's sign-in: a session ends after this long without a request, and in any case this long after
+    # signing in
+    portal_idle_minutes: float = field(default_factory=lambda: float(_env("DUBAN_PORTAL_IDLE_MINUTES", "120")))
+    portal_session_hours: float = field(default_factory=lambda: float(_env("DUBAN_PORTAL_SESSION_HOURS", "10")))
+    # DUBAN_TRUST_PROXY=1: the portal sits behind one reverse proxy whose X-Forwarded-For/-Proto/-Host it believes
+    # (client address for the sign-in limits, HTTPS for Secure cookies); without a proxy a client could forge them
+    trust_proxy: bool = field(default_factory=lambda: _truthy(_env("DUBAN_TRUST_PROXY", "0")))
+
+    def __post_init__(self) -> None:
+        if not self.jwt_secret:
+            if not self.dev_mode:
+                raise InsecureConfiguration(
+                    "DUBAN_JWT_SECRET is not set: set it to a long random secret (e.g. the output of "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), the same for every duban process, "
+                    "or set DUBAN_DEV_MODE=1 on a developer's machine / 未配置令牌密钥 DUBAN_JWT_SECRET，拒绝启动")
+            object.__setattr__(self, "jwt_secret", PUBLISHED_DEVELOPMENT_SECRET)
+        elif self.jwt_secret == PUBLISHED_DEVELOPMENT_SECRET and not self.dev_mode:
+            raise InsecureConfiguration(
+                "DUBAN_JWT_SECRET is the published development secret, with which anyone can sign tokens: set a secret "
+                "of your own (or DUBAN_DEV_MODE=1 on a developer's machine) / 令牌密钥是公开的开发用默认值，拒绝启动")
 
     def database(self, service: str) -> str:
         """Each service owns one database; services never read each other's."""

@@ -1,12 +1,15 @@
 """Events that cross service boundaries: their shape is a contract, so it lives here once.
 
 Each service publishes its own store's events to its own topic (duban.tasks, duban.notices,
-duban.followups); other services read them and never read each other's databases.
+duban.followups); other services read them and never read each other's databases. The words these events
+carry (roles, unit kinds, notice kinds, statuses, escalation levels, 问责 measures) and their Chinese labels
+are the vocabulary in shared/vocabulary.py, re-exported here as ``shared.contracts.vocabulary``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared import vocabulary  # noqa: F401 - the words of the contract (shared/vocabulary.py)
 from shared.backfill import Step
 from shared.events import DomainEvent
 
@@ -133,3 +136,102 @@ class RectificationClosed(Step):  # 整改事项已销号
     deadline: str | None = None
     on_time: bool = True
     related_task_ids: list[str] = field(default_factory=list)
+
+
+# -- directory (单位与人员名录) ---------------------------------------------------------------------
+# Units are named everywhere by their full name (notices, cases, tasks); a name never changes: a 撤并 makes the old
+# unit merged into another, and its history stays readable under the old name. A person's ``epoch`` grows whenever
+# their unit, roles, password or standing change: a token carrying an older epoch is refused everywhere.
+
+@dataclass(frozen=True)
+class UnitRegistered(DomainEvent):  # 单位已登记
+    unit_id: str
+    name: str
+    kind: str  # shared.vocabulary unit kinds: office, bureau, member, school, other
+    short_name: str | None = None
+    parent: str | None = None  # the parent unit's name; None for a top unit
+    region_code: str | None = None  # 行政区划代码
+
+
+@dataclass(frozen=True)
+class UnitChanged(DomainEvent):  # 单位信息已修改
+    unit_id: str
+    name: str
+    kind: str
+    short_name: str | None = None
+    region_code: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitMoved(DomainEvent):  # 隶属关系已调整
+    unit_id: str
+    name: str
+    parent: str | None
+    previous_parent: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitMerged(DomainEvent):  # 单位已撤并
+    unit_id: str
+    name: str
+    merged_into: str  # the surviving unit's name
+
+
+@dataclass(frozen=True)
+class PersonRegistered(DomainEvent):  # 人员已登记
+    person_id: str
+    username: str
+    name: str
+    unit: str | None
+    roles: list[str]
+    mobile: str | None = None
+    email: str | None = None
+    epoch: int = 1
+
+
+@dataclass(frozen=True)
+class PersonDetailsChanged(DomainEvent):  # 人员信息已修改（姓名、手机、邮箱）
+    person_id: str
+    username: str
+    name: str
+    mobile: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonMoved(DomainEvent):  # 人员所属单位已调整
+    person_id: str
+    username: str
+    unit: str | None
+    epoch: int
+
+
+@dataclass(frozen=True)
+class PersonRolesChanged(DomainEvent):  # 人员角色已调整
+    person_id: str
+    username: str
+    roles: list[str]
+    epoch: int
+
+
+@dataclass(frozen=True)
+class PersonDisabled(DomainEvent):  # 账号已停用
+    person_id: str
+    username: str
+    reason: str
+    epoch: int
+
+
+@dataclass(frozen=True)
+class PersonEnabled(DomainEvent):  # 账号已启用
+    person_id: str
+    username: str
+    epoch: int
+
+
+@dataclass(frozen=True)
+class PasswordChanged(DomainEvent):  # 密码已修改（或由管理员重置）; the hash itself is never in an event
+    person_id: str
+    username: str
+    reset: bool
+    epoch: int

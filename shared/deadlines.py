@@ -15,6 +15,7 @@ from chinese_calendar import constants as _calendar_data
 
 from shared.errors import InvalidInput
 from shared.holidays import LAST_PROVISIONAL_YEAR, YearArrangement, provisional_arrangement
+from shared.vocabulary import CaseStatus
 
 # The package only knows the years the State Council has published; derive them as the package itself does.
 FIRST_KNOWN_YEAR: int = min(_calendar_data.holidays).year
@@ -191,8 +192,8 @@ def traffic_light(due: date | None, today: date, yellow_within_working_days: int
 
 
 # Case statuses as the followups service names them in its events, as every reader of them needs them.
-CASE_CLOCK_RUNNING = ("open", "planned", "rectifying")  # the unit still owes work: its deadline applies
-CASE_ENDED = ("closed", "withdrawn")
+CASE_CLOCK_RUNNING = CaseStatus.CLOCK_RUNNING  # the unit still owes work: its deadline applies
+CASE_ENDED = CaseStatus.ENDED
 
 
 def case_light(status: str | None, deadline: str | None, lights: TrafficLights) -> str | None:

@@ -101,6 +101,17 @@ class Forbidden(DubanError):
     code = "forbidden"
 
 
+class TooManyAttempts(DubanError):
+    """Repeated failures locked this for a while (sign-in): retry after ``Retry-After`` seconds."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message_en: str, message_zh: str | None = None, retry_after_seconds: int = 60, **details):
+        super().__init__(message_en, message_zh, **details)
+        self.headers = {"Retry-After": str(max(1, retry_after_seconds))}
+
+
 class IdempotencyKeyMismatch(InvalidInput):
     """The Idempotency-Key was already used for a different request."""
 

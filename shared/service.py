@@ -1,6 +1,7 @@
 """What every service is made of, wired once by ``bootstrap_service`` for web, worker and tests."""
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from typing import Any, Callable
 from pymongo.database import Database
 
 from shared import calendars
+from shared import directory as directory_copy
 from shared.bus import Handler, MessageBus, UnitOfWork
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
@@ -22,6 +24,7 @@ from shared.mongo import connect_service_database
 from shared.policy import PolicyBook, load_policy_book
 from shared.query_plans import check_lookups_are_indexed
 from shared.read_models import Projection, settle_list_counts
+from shared.scope import UnitTree, empty_tree
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,10 @@ class ServiceContext:
     calendar: calendars.CalendarRefresh | None = None
     # what handlers may ask for by keyword (clock, policies, ...)
     dependencies: dict[str, Any] = field(default_factory=dict)
+    # the directory's units as they stand now (shared/scope.py): who reads what follows it
+    unit_tree: Callable[[], UnitTree] = empty_tree
+    # this service's copy of the directory's units and people (None: nothing connected)
+    directory: directory_copy.DirectoryCopy | None = None
 
     def rebuild_read_models(self) -> int:
         """Drop and replay this service's read models from its event store."""
@@ -85,6 +92,21 @@ def _follow_recorded_calendars(context: ServiceContext, database: Database) -> N
         context.reactions[calendars.OWNER] = lambda envelope: calendars.keep_arrangement(database, envelope)
 
 
+def _follow_directory(context: ServiceContext, database: Database) -> None:
+    """Keep a copy of the directory's units and people from its topic (the directory from its own events too)."""
+    keep = functools.partial(directory_copy.keep_directory, database)
+    earlier = context.reactions.get(directory_copy.OWNER)
+    context.reactions[directory_copy.OWNER] = keep if earlier is None else _both(earlier, keep)
+
+
+def _both(first: EventHandler, second: EventHandler) -> EventHandler:
+    def handle(envelope):
+        first(envelope)
+        second(envelope)
+
+    return handle
+
+
 def bootstrap_service(
     name: str,
     settings: Settings | None,
@@ -96,11 +118,14 @@ def bootstrap_service(
     timers: Callable[["ServiceContext"], dict[str, Timer]] | None = None,
     clock: Clock | None = None,
     policies: PolicyBook | None = None,
+    extra_dependencies: Callable[[Database | None], dict[str, Any]] | None = None,
+    unit_tree: Callable[[], UnitTree] | None = None,
 ) -> ServiceContext:
     """Connect to the service's own database and wire the bus.
 
     With ``store`` given (unit tests of handlers) nothing connects anywhere and no read model is
-    projected: read models live in MongoDB and are tested against the real server.
+    projected: read models live in MongoDB and are tested against the real server. ``extra_dependencies`` gives
+    the service's own handler dependencies, made from its database (None in those unit tests).
     """
     settings = settings or Settings()
     database = None
@@ -117,10 +142,17 @@ def bootstrap_service(
     else:
         projection = None
     # Every handler may ask for the clock (injectable: tests never sleep) and the offices' policies.
-    dependencies = {"clock": clock or SystemClock(), "policies": policies or load_policy_book(settings.policy_file)}
+    # ``directory``: this service's copy of the directory's units and people (None without a database).
+    directory = directory_copy.DirectoryCopy(database) if database is not None else None
+    dependencies = {"clock": clock or SystemClock(), "policies": policies or load_policy_book(settings.policy_file),
+                    "directory": directory, **(extra_dependencies(database) if extra_dependencies else {})}
     bus = MessageBus(lambda: UnitOfWork(name, store, registry, projection), handlers, dependencies)
     context = ServiceContext(name=name, settings=settings, store=store, registry=registry, bus=bus,
-                             database=database, projection=projection, dependencies=dependencies)
+                             database=database, projection=projection, dependencies=dependencies, directory=directory)
+    if unit_tree is not None:  # who reads what (shared/scope.py): given, or the directory's as kept here
+        context.unit_tree = unit_tree
+    elif directory is not None:
+        context.unit_tree = directory.unit_tree
     if reactions is not None:
         context.reactions = reactions(context)
     if timers is not None:
@@ -136,4 +168,6 @@ def bootstrap_service(
         # Read models are written right after each append (read-your-writes) and again from the service's
         # own topic: a process that died between the two writes cannot leave a row missing for good.
         context.reactions[name] = projection
+    if database is not None:
+        _follow_directory(context, database)
     return context

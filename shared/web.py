@@ -7,6 +7,7 @@ import json
 import hashlib
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 import warnings
 from typing import Callable, Iterable
@@ -18,13 +19,14 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from shared import idempotency, metrics
-from shared.auth import actor_from_header, read_scope, require_role
+from shared.auth import actor_from_header, read_scope, require_read_scope, require_role, token_epoch
 from shared.bus import CommandContext
 from shared.envelope import Actor, utc_now
 from shared.errors import DubanError, IdempotencyConflict, IdempotencyKeyMismatch, InvalidInput, NotFound
 from shared.logging import configure_logging, correlation_scope, new_correlation_id
-from shared.paging import newest_first, query_fetch
+from shared.paging import Fetch, all_of, newest_first, query_fetch
 from shared.read_models import Listed
+from shared.scope import Scope
 from shared.service import ServiceContext
 from shared import mongo, text
 from shared.errors import DATABASE_UNAVAILABLE_EN, DATABASE_UNAVAILABLE_ZH, ServiceUnavailable
@@ -68,15 +70,19 @@ def paginate(queryset, pagination_parameters, *order_by):
     return queryset.order_by(*order_by)[start:start + pagination_parameters.page_size]
 
 
-def page_newest_first(document: type[Listed], pagination_parameters, equality: dict,
+def page_newest_first(document: type[Listed], pagination_parameters, equality: "dict | ScopedList",
                       keep: Callable[[dict], bool] | None = None) -> list:
     """One page of a listed read model, newest first, at a cost that follows the page (shared/paging.py).
 
+    ``equality``: the list's equality filters, or the caller's scoped ones (``scoped_equality``).
     X-Pagination carries the total when it is known cheaply; otherwise ``{"page", "page_size", "has_more"}``.
     """
-    page = newest_first(query_fetch(document._get_collection(), equality), document.bounds().read(),
-                        pagination_parameters.first_item, pagination_parameters.page_size, keep,
-                        unfiltered=not equality and keep is None)
+    scoped = equality if isinstance(equality, ScopedList) else ScopedList((equality,))
+    collection = document._get_collection()
+    fetch = union_fetch([query_fetch(collection, one) for one in scoped.equalities])
+    keep = all_of(scoped.keep, keep)
+    page = newest_first(fetch, document.bounds().read(), pagination_parameters.first_item,
+                        pagination_parameters.page_size, keep, unfiltered=scoped.equalities == ({},) and keep is None)
     if page.total is not None:
         pagination_parameters.item_count = page.total
     else:
@@ -86,14 +92,82 @@ def page_newest_first(document: type[Listed], pagination_parameters, equality: d
     return [document._from_son(row) for row in page.rows]
 
 
-def scoped_equality(equality: dict, field: str) -> dict | None:
-    """The list's equality filters within the caller's read scope on ``field``; None if it asks outside it."""
-    scope = read_scope(current_actor())
+def caller_scope() -> Scope:
+    """What the caller may read (shared/scope.py), in the unit tree as it stands for this request."""
+    scope = g.get("read_scope")
     if scope is None:
-        return equality
-    if equality.get(field, scope) != scope:
+        scope = g.read_scope = read_scope(current_actor(), current_context().unit_tree())
+    return scope
+
+
+def require_caller_sees(*units: str | None) -> None:
+    """403 unless the caller may read an item of ``units`` (shared/scope.py: case_units, notice_units, task_units)."""
+    require_read_scope(current_actor(), *units, tree=current_context().unit_tree())
+
+
+# A scope of more units than this (a leader or a district office over many schools) is listed by reading each
+# bucket with the list's other filters and keeping the rows in scope here, instead of one query per unit per bucket.
+# FerretDB serves only equality from an index (no $in, no server-side sort), so the choice is between round trips
+# and rows read: up to this many units, a few indexed equality queries per bucket return only the scope's rows
+# (one unit, the common case, is exactly today's single query); beyond it, one query per bucket returns its rows
+# and the page walk (shared/paging.py) reads as many buckets as an office's unfiltered list would.
+MAX_UNIT_QUERIES = 8
+
+
+@dataclass(frozen=True)
+class ScopedList:
+    """A list query within a read scope: the rows of any of ``equalities`` (each once) that ``keep`` keeps."""
+
+    equalities: tuple[dict, ...]
+    keep: Callable[[dict], bool] | None = None
+
+
+def scoped_equality(equality: dict, field: str) -> ScopedList | None:
+    """The list's equality filters within the caller's read scope on ``field`` (the field the item definition of
+    shared/scope.py names: a notice's target units, a case's responsible unit); None if nothing can be in it."""
+    scope = caller_scope()
+    if scope.everything:
+        return ScopedList((equality,))
+    if not scope.units:
         return None
-    return {**equality, field: scope}
+
+    def in_scope(row) -> bool:
+        return scope.sees(*_as_units(row.get(field)))
+
+    if field in equality:  # the caller asks for one unit: its rows, those of them the scope sees
+        # (a unit outside the scope may share a notice with one inside it)
+        return ScopedList((equality,), None if scope.sees(equality[field]) else in_scope)
+    units = sorted(scope.units)
+    if len(units) <= MAX_UNIT_QUERIES:
+        return ScopedList(tuple({**equality, field: unit} for unit in units))
+    return ScopedList((equality,), in_scope)
+
+
+def _as_units(value) -> tuple:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value or ())
+
+
+def union_fetch(fetches: list[Fetch]) -> Fetch:
+    """One bucket's rows from several equality queries, each row once (a notice of two units in scope, say)."""
+    if len(fetches) == 1:
+        return fetches[0]
+
+    def fetch(field: str, number: int) -> list:
+        seen, rows = set(), []
+        for one in fetches:
+            for row in one(field, number):
+                if row["_id"] not in seen:
+                    seen.add(row["_id"])
+                    rows.append(row)
+        return rows
+
+    return fetch
+
+
+def _bearer() -> str:
+    return request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
 
 
 def _with_header(response: Response, name: str, value: str) -> Response:
@@ -107,8 +181,11 @@ def command_context() -> CommandContext:
 
 
 def create_service_app(context_factory: Callable[[], ServiceContext], title: str,
-                       blueprints: Iterable[Blueprint]) -> Flask:
-    """Build a service's Flask app; connections are made here, in the (forked) worker, never at import."""
+                       blueprints: Iterable[Blueprint], public_paths: tuple[str, ...] = ()) -> Flask:
+    """Build a service's Flask app; connections are made here, in the (forked) worker, never at import.
+
+    ``public_paths``: the service's own paths answered without a token (the directory's sign-in).
+    """
     mongo.serve_requests()  # a person waits for each answer: round trips to the database are bounded
     context = context_factory()
     configure_logging(context.name, context.settings.log_level)
@@ -133,14 +210,14 @@ def create_service_app(context_factory: Callable[[], ServiceContext], title: str
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
-    _install_request_hooks(app, context)
+    _install_request_hooks(app, context, PUBLIC_PATHS + public_paths)
     _install_error_handlers(app)
     _install_operational_routes(app, context)
     _install_method_checks(app)  # after every route is known (and after identity: anonymous callers get 401)
     return app
 
 
-def _install_request_hooks(app: Flask, context: ServiceContext) -> None:
+def _install_request_hooks(app: Flask, context: ServiceContext, public_paths: tuple[str, ...]) -> None:
     # Pure unit tests run without a database: then Idempotency-Key is ignored.
     keys = (idempotency.IdempotencyStore(context.database, ttl=timedelta(days=context.settings.idempotency_ttl_days))
             if context.database is not None else None)
@@ -152,9 +229,11 @@ def _install_request_hooks(app: Flask, context: ServiceContext) -> None:
         g.correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
         g.correlation_scope = correlation_scope(g.correlation_id)
         g.correlation_scope.__enter__()
-        if not request.path.startswith(PUBLIC_PATHS):
+        if not request.path.startswith(public_paths):
             # Identity before anything else: an anonymous caller learns nothing, not even validation errors.
             g.actor = actor_from_header(context.settings.jwt_secret, request.headers.get("Authorization"))
+            if context.directory is not None:  # a disabled account, or a sign-in older than its last change
+                context.directory.check_token(g.actor, token_epoch(context.settings.jwt_secret, _bearer()))
             _refuse_unencodable_json()
             if context.calendar is not None:
                 context.calendar.in_request()  # a year an office recorded elsewhere counts here within a minute

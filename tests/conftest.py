@@ -5,6 +5,7 @@ Set KAFKA_BOOTSTRAP / MONGO_URL to run the same suite against servers that alrea
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 
 import pytest
@@ -12,6 +13,12 @@ import pytest
 from deploy.localstack import temporary_stack
 from shared.config import Settings
 from shared.deadlines import use_recorded_arrangements
+
+# Set before any Settings() is made, and inherited by every process the tests start (deploy/localstack.py builds their
+# environment from this one): a token secret of this session, and development mode for the portal's demo accounts
+# that the page and browser tests sign in with. Tests of the refusals outside development mode unset them.
+os.environ.setdefault("DUBAN_JWT_SECRET", f"test-session-{secrets.token_urlsafe(32)}")
+os.environ.setdefault("DUBAN_DEV_MODE", "1")
 
 
 @pytest.fixture(scope="session")

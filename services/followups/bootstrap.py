@@ -1,10 +1,13 @@
 """Wiring of the followups service, shared by its web app, its worker and the tests."""
 from __future__ import annotations
 
+from typing import Callable
+
 from shared.clock import Clock
 from shared.config import Settings
 from shared.eventstore.base import EventStore
 from shared.policy import PolicyBook
+from shared.scope import UnitTree
 from shared.service import ServiceContext, bootstrap_service
 from services.followups.adapters.read_models import PROJECTION, SERVICE
 from services.followups.domain.events import REGISTRY
@@ -13,6 +16,7 @@ from services.followups.reactions import reactions, timers
 
 
 def bootstrap(settings: Settings | None = None, store: EventStore | None = None, clock: Clock | None = None,
-              policies: PolicyBook | None = None) -> ServiceContext:
+              policies: PolicyBook | None = None, unit_tree: Callable[[], UnitTree] | None = None) -> ServiceContext:
+    """``unit_tree``: the directory's units as they stand now (who reads what, shared/scope.py)."""
     return bootstrap_service(SERVICE, settings, REGISTRY, HANDLERS, projection=PROJECTION, store=store,
-                             reactions=reactions, timers=timers, clock=clock, policies=policies)
+                             reactions=reactions, timers=timers, clock=clock, policies=policies, unit_tree=unit_tree)

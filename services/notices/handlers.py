@@ -7,6 +7,7 @@ from shared.auth import Role, require_own_unit
 from shared.backfill import step_date
 from shared.bus import CommandContext, Handler, UnitOfWork, check_expected_version
 from shared.clock import Clock
+from shared.directory import DirectoryCopy
 from shared.errors import ConcurrencyConflict, InvalidInput, RetryLater
 from shared.policy import PolicyBook
 from services.notices.domain import commands as c
@@ -23,15 +24,38 @@ def _load(uow: UnitOfWork, notice_id: str, expected_version: int | None = None) 
     return notice
 
 
+def check_units(directory: DirectoryCopy | None, content: c.NoticeContent) -> None:
+    """Every unit a notice names is one the directory registered, and not merged into another (撤并).
+
+    422 naming the field and, for each unknown name, the closest registered ones (a typo, a short name)."""
+    if directory is None:
+        return
+    named = {"issuer_unit": [content.issuer_unit], "target_units": list(content.target_units),
+             "copied_units": list(content.copied_units),
+             "problems": [p.responsible_unit for p in content.problems]}
+    for field, names in named.items():
+        if unknown := directory.unknown_units(names):
+            listing = "；".join(f"“{name}”" + (f"（是否为：{'、'.join(near)}）" if near else "")
+                               for name, near in unknown.items())
+            raise InvalidInput(f"units not in the directory: {', '.join(unknown)}", f"以下单位未在名录中登记：{listing}",
+                               field=field, unknown_units=unknown)
+        if merged := directory.merged_units(names):
+            raise InvalidInput(f"units merged into others: {merged}", "以下单位已撤并：" + "；".join(
+                f"“{old}”已并入“{new}”" for old, new in merged.items()), field=field, merged_units=merged)
+
+
 def issue_notice(command: c.IssueNotice, uow: UnitOfWork, context: CommandContext, clock: Clock,
-                 policies: PolicyBook) -> str:
+                 policies: PolicyBook, directory: DirectoryCopy | None) -> str:
+    check_units(directory, command.content)
     notice = uow.get(Notice, command.notice_id or _new_id())
     notice.issue(command.content, today=clock.today(), policy=policies.for_office(command.content.issuer_unit))
     uow.save(notice, context)
     return notice.id
 
 
-def draft_notice(command: c.DraftNotice, uow: UnitOfWork, context: CommandContext) -> str:
+def draft_notice(command: c.DraftNotice, uow: UnitOfWork, context: CommandContext,
+                 directory: DirectoryCopy | None) -> str:
+    check_units(directory, command.content)
     notice = uow.get(Notice, command.notice_id or _new_id())
     notice.save_draft(command.content)
     uow.save(notice, context)

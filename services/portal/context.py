@@ -4,10 +4,12 @@ from __future__ import annotations
 import atexit
 import threading
 from dataclasses import dataclass, field
+from typing import Callable
 
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.policy import PolicyBook, load_policy_book
+from shared.scope import UnitTree, empty_tree
 from services.api_client import ApiClient
 from services.portal.adapters.feed import TopicFeed
 from services.portal.adapters.users import UserDirectory, load_directory
@@ -28,14 +30,16 @@ class PortalContext:
     lock: threading.RLock = field(default_factory=threading.RLock)
     feed: TopicFeed | None = None
     feed_stop: threading.Event | None = None
+    # the directory's units as they stand now: what a viewer sees follows it (shared/scope.py)
+    unit_tree: Callable[[], UnitTree] = empty_tree
 
     def light_rule(self) -> LightRule:
         return LightRule(self.clock.today(), self.policies)
 
     def service(self, name: str, token: str) -> ApiClient:
-        """The HTTP API of ``name`` (tasks, notices, followups), called as the signed-in person."""
+        """The HTTP API of ``name`` (tasks, notices, followups, directory), called as the signed-in person."""
         url = {"tasks": self.settings.tasks_url, "notices": self.settings.notices_url,
-               "followups": self.settings.followups_url}[name]
+               "followups": self.settings.followups_url, "directory": self.settings.directory_url}[name]
         return ApiClient(url, token)
 
     def stop(self, timeout: float = 60) -> None:
@@ -51,10 +55,15 @@ class PortalContext:
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None, users: UserDirectory | None = None,
-              start_feed: bool = True) -> PortalContext:
+              start_feed: bool = True, unit_tree: Callable[[], UnitTree] | None = None) -> PortalContext:
+    """``unit_tree``: the directory's units as they stand now (what each viewer sees, shared/scope.py)."""
     settings = settings or Settings()
-    context = PortalContext(settings=settings, model=PortalModel(), users=users or load_directory(settings.portal_users_file),
-                            policies=load_policy_book(settings.policy_file), clock=clock or SystemClock())
+    users = users or load_directory(settings.portal_users_file, settings.dev_mode)  # demo accounts: dev mode only
+    context = PortalContext(settings=settings, model=PortalModel(), users=users,
+                            policies=load_policy_book(settings.policy_file), clock=clock or SystemClock(),
+                            unit_tree=unit_tree or empty_tree)
+    if unit_tree is None:  # the directory's hierarchy, as the portal's own model learnt it from the topic
+        context.unit_tree = context.model.unit_tree
     if start_feed:
         context.feed = TopicFeed(settings, context.model, context.lock, snapshot_dir=settings.portal_snapshot_dir)
         context.feed_stop = context.feed.start()

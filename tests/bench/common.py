@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
 import sys
 import uuid
@@ -10,6 +11,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# Benchmarks run outside the test session (tests/conftest.py): they too give every process they start a secret of
+# this run, and development mode for the portal's demo accounts.
+os.environ.setdefault("DUBAN_JWT_SECRET", f"bench-{secrets.token_urlsafe(32)}")
+os.environ.setdefault("DUBAN_DEV_MODE", "1")
 
 from deploy.localstack import Stack, temporary_stack  # noqa: E402
 from shared.config import Settings  # noqa: E402

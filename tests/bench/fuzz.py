@@ -22,6 +22,8 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("DUBAN_FUZZ_EXAMPLES", "100")
 os.environ.setdefault("DUBAN_FUZZ_SECONDS", "600")
+os.environ.setdefault("DUBAN_JWT_SECRET", f"fuzz-{uuid.uuid4().hex}{uuid.uuid4().hex}")  # as tests/conftest.py does
+os.environ.setdefault("DUBAN_DEV_MODE", "1")
 
 from deploy.localstack import RUN_DIR, temporary_stack  # noqa: E402
 from tests.helpers import running_services  # noqa: E402

@@ -50,6 +50,9 @@ def signed_in(portal_url: str) -> requests.Session:
     answer = session.post(f"{portal_url}/login", data={"username": "office", "password": DEMO_PASSWORD},
                           allow_redirects=False, timeout=30)
     assert answer.status_code == 302, answer.text
+    # the form token the portal's pages carry, sent as a header with every post of this session
+    session.headers["X-CSRF-Token"] = re.search(r'name="csrf_token" value="([^"]+)"',
+                                                session.get(f"{portal_url}/ledger/import", timeout=30).text).group(1)
     return session
 
 

@@ -5,10 +5,10 @@ from datetime import date
 
 from shared.aggregate import Aggregate
 from shared.backfill import StepDate, latest_step_on, step_fields
-from shared.deadlines import (CASE_CLOCK_RUNNING, CASE_ENDED, CalendarOutOfRange, TrafficLights, case_light,
-                              overdue_working_days)
+from shared.deadlines import CalendarOutOfRange, TrafficLights, case_light, overdue_working_days
 from shared.errors import IllegalTransition, InvalidInput, require_text
 from shared.policy import OfficePolicy
+from shared.vocabulary import ACCOUNTABILITY_MEASURES, CaseStatus, EscalationLevel  # noqa: F401 - one vocabulary
 from services.followups.domain.events import (
     DeadlineExtended,
     RectificationClosed,
@@ -23,45 +23,6 @@ from services.followups.domain.events import (
     ReinspectionFailed,
     ReinspectionPassed,
 )
-
-
-class CaseStatus:
-    OPEN = "open"  # 待整改（待提交整改方案）
-    PLANNED = "planned"  # 已提交整改方案
-    RECTIFYING = "rectifying"  # 整改中
-    REPORTED = "reported"  # 已提交整改报告，待复查
-    VERIFIED = "verified"  # 复查通过，待销号
-    CLOSED = "closed"  # 已销号
-    WITHDRAWN = "withdrawn"  # 已撤销（通知撤回）
-
-    LABELS_ZH = {OPEN: "待整改", PLANNED: "已提交整改方案", RECTIFYING: "整改中", REPORTED: "待复查",
-                 VERIFIED: "复查通过", CLOSED: "已销号", WITHDRAWN: "已撤销"}
-    ALL = tuple(LABELS_ZH)
-    # The unit still owes work: the rectification deadline applies (and the watcher watches it).
-    CLOCK_RUNNING = CASE_CLOCK_RUNNING  # (OPEN, PLANNED, RECTIFYING), shared with every reader of the events
-    ENDED = CASE_ENDED  # (CLOSED, WITHDRAWN)
-
-
-class EscalationLevel:
-    """The ladder 催办 → 预警 → 约谈 → 通报 → 问责; the first two may be raised automatically."""
-
-    REMINDER = "reminder"  # 催办
-    WARNING = "warning"  # 预警
-    INTERVIEW = "interview"  # 约谈
-    CIRCULATION = "circulation"  # 通报
-    ACCOUNTABILITY = "accountability"  # 问责
-
-    LABELS_ZH = {REMINDER: "催办", WARNING: "预警", INTERVIEW: "约谈", CIRCULATION: "通报", ACCOUNTABILITY: "问责"}
-    LADDER = tuple(LABELS_ZH)
-    # decided by office staff and recorded under a document number (文号)
-    NEEDS_DOCUMENT = (INTERVIEW, CIRCULATION, ACCOUNTABILITY)
-
-
-# 《教育督导问责办法》(2021): measures for the supervised unit and for responsible people.
-ACCOUNTABILITY_MEASURES = {
-    "unit": ("公开批评", "约谈", "督导通报", "资源调整", "行政处罚"),
-    "person": ("责令检查", "约谈", "通报批评", "组织处理", "处分", "移送有关机关"),
-}
 
 
 def case_id_for(notice_id: str, problem_id: str) -> str:

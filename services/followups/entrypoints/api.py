@@ -5,13 +5,14 @@ from typing import Callable
 
 from flask_smorest import Blueprint
 
-from shared.auth import Role, require_read_scope
+from shared.auth import Role
 from shared.deadlines import TrafficLights, case_light
 from shared.errors import NotFound
 from shared.openapi import step_arguments
 from shared.paging import all_of, date_between
-from shared.web import (allow, command_context, create_service_app, current_actor, current_context, page_newest_first,
-                        scoped_equality)
+from shared.scope import case_units
+from shared.web import (allow, command_context, create_service_app, current_context, page_newest_first,
+                        require_caller_sees, scoped_equality)
 from services.followups.adapters.read_models import CaseView
 from services.followups.bootstrap import bootstrap
 from services.followups.domain import commands as c
@@ -40,16 +41,16 @@ def list_cases(query, pagination_parameters):
         ("notice_id", "notice_id"), ("unit", "responsible_unit"), ("area", "area"), ("status", "status"),
         ("overdue", "overdue"), ("task_id", "related_task_ids"), ("listed", "listed"),
         ("escalation_level", "escalation_level")) if name in query}
-    equality = scoped_equality(equality, "responsible_unit")
-    if equality is None:  # another unit's cases: none that this caller may read
-        pagination_parameters.item_count = 0
-        return []
     light = query.get("light")
     if light:
         equality["open"] = True  # only cases that have not ended have a light
+    scoped = scoped_equality(equality, "responsible_unit")  # shared/scope.py: a case is its responsible unit's
+    if scoped is None:  # another unit's cases: none that this caller may read
+        pagination_parameters.item_count = 0
+        return []
     keep = all_of(date_between("deadline", query.get("deadline_from"), query.get("deadline_to")),
                   (lambda row: _light_of(row) == light) if light else None)
-    return [_with_light(row) for row in page_newest_first(CaseView, pagination_parameters, equality, keep)]
+    return [_with_light(row) for row in page_newest_first(CaseView, pagination_parameters, scoped, keep)]
 
 
 @blp.route("/<case_id>", methods=["GET"])
@@ -57,7 +58,7 @@ def list_cases(query, pagination_parameters):
 def get_case(case_id):
     """One rectification case with its plan, progress, re-inspections, extensions and escalations."""
     row = _case_or_404(case_id)
-    require_read_scope(current_actor(), row.responsible_unit)
+    require_caller_sees(*case_units(row.responsible_unit))
     return _with_light(row)
 
 

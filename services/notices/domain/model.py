@@ -9,6 +9,7 @@ from shared.backfill import StepDate, step_fields
 from shared.deadlines import CalendarOutOfRange, Period
 from shared.errors import IllegalTransition, InvalidInput
 from shared.policy import OfficePolicy
+from shared.vocabulary import NOTICE_KINDS, PROMPT_LETTER, NoticeStatus  # noqa: F401 - one vocabulary
 from services.notices.domain.commands import NoticeContent, ProblemInput
 from services.notices.domain.events import (
     NoticeCleared,
@@ -19,22 +20,6 @@ from services.notices.domain.events import (
     NoticeSignOverdue,
     NoticeWithdrawn,
 )
-
-NOTICE_KINDS = ("督办通知", "督办函", "工作提示函", "预警通知", "紧急通知")
-PROMPT_LETTER = "工作提示函"  # reminds of work to do; the one kind that may come without a problem list
-
-
-class NoticeStatus:
-    DRAFT = "draft"  # 草稿
-    ISSUED = "issued"  # 已下发
-    ACKNOWLEDGED = "acknowledged"  # 已签收（全部督办对象）
-    CLEARED = "cleared"  # 已清零
-    WITHDRAWN = "withdrawn"  # 已撤回
-
-    LABELS_ZH = {DRAFT: "草稿", ISSUED: "已下发", ACKNOWLEDGED: "已签收", CLEARED: "已清零", WITHDRAWN: "已撤回"}
-    ALL = tuple(LABELS_ZH)
-    LIVE = (ISSUED, ACKNOWLEDGED)  # issued and not yet cleared or withdrawn
-
 
 class Notice(Aggregate):  # 督办通知
     stream_type = "notice"

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from shared.auth import Role, require_read_scope
+from shared.auth import Role
 from shared.errors import NotFound
 from shared.paging import date_between
-from shared.web import (allow, command_context, create_service_app, current_actor, current_context, page_newest_first,
-                        scoped_equality)
+from shared.scope import notice_units
+from shared.web import (allow, command_context, create_service_app, current_context, page_newest_first,
+                        require_caller_sees, scoped_equality)
 from services.notices.adapters.read_models import NoticeView
 from services.notices.bootstrap import bootstrap
 from services.notices.domain import commands as c
@@ -32,7 +33,7 @@ def list_notices(query, pagination_parameters):
     equality = {field: query[name] for name, field in (
         ("status", "status"), ("unit", "target_units"), ("kind", "kind"), ("issuer_unit", "issuer_unit"),
         ("task_id", "related_task_ids"), ("listed", "listed"), ("sign_overdue", "sign_overdue")) if name in query}
-    equality = scoped_equality(equality, "target_units")
+    equality = scoped_equality(equality, "target_units")  # shared/scope.py: a notice is its target units'
     if equality is None:  # another unit's notices: none that this caller may read
         pagination_parameters.item_count = 0
         return []
@@ -63,7 +64,7 @@ def draft_notice(payload):
 def get_notice(notice_id):
     """One notice with its problem list, signatures and closures."""
     row = _notice_or_404(notice_id)
-    require_read_scope(current_actor(), *row.target_units)
+    require_caller_sees(*notice_units(row.target_units))
     return row
 
 

@@ -1,7 +1,8 @@
-"""The portal's accounts: user, password hash, role and unit (from YAML, or the demo accounts)."""
+"""The portal's accounts: user, password hash, role and unit (from YAML, or the demo accounts in development mode)."""
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.auth import Role
 from shared.errors import InvalidInput
+
+HASH_METHOD = "scrypt"  # new hashes; pbkdf2 hashes made before still verify
 
 DEMO_PASSWORD = "duban-demo"
 DEMO_OFFICE = "巴中市人民政府教育督导委员会办公室"
@@ -38,15 +41,25 @@ class Account:
     password_hash: str
 
 
+def hash_password(password: str) -> str:
+    """The hash to keep for a new password (the ``password_hash`` of the accounts file)."""
+    return generate_password_hash(password, method=HASH_METHOD)
+
+
 class UserDirectory:
     def __init__(self, accounts: list[Account]):
         self.accounts = {a.username: a for a in accounts}
+        # An unknown name is checked against a hash made like most of the accounts' own, so that it takes as long
+        # as a wrong password: how long the answer takes must not tell which names exist.
+        methods = Counter(_hash_method(a.password_hash) for a in accounts)
+        self._dummy_method = methods.most_common(1)[0][0] if methods else HASH_METHOD
 
     def authenticate(self, username: str, password: str) -> Account | None:
         account = self.accounts.get(username)
-        if account is None or not check_password_hash(account.password_hash, password):
+        if account is None:
+            check_password_hash(_dummy_hash(self._dummy_method), password)
             return None
-        return account
+        return account if check_password_hash(account.password_hash, password) else None
 
     @classmethod
     def demo(cls) -> "UserDirectory":
@@ -64,14 +77,35 @@ class UserDirectory:
         unknown = [a.username for a in accounts if a.role not in Role.ALL]
         if unknown:
             raise InvalidInput(f"unknown roles for {unknown}", "账号文件中有未知角色", field="role")
+        unitless = [a.username for a in accounts if a.role in Role.UNIT_BOUND and not a.unit]
+        if unitless:
+            raise InvalidInput(f"accounts of a unit's role without their unit: {unitless}", "账号文件中有账号缺少所属单位",
+                               field="unit")
         return cls(accounts)
+
+
+def _hash_method(password_hash: str) -> str:
+    """The method and parameters of a werkzeug hash ("scrypt:32768:8:1", "pbkdf2:sha256:600000")."""
+    return password_hash.split("$", 1)[0]
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    try:
+        return generate_password_hash("no account has this password", method=method)
+    except ValueError:  # a method werkzeug no longer makes: still as slow as checking a new hash
+        return generate_password_hash("no account has this password", method=HASH_METHOD)
 
 
 @functools.cache
 def _demo_password_hash() -> str:
-    """Hashing is deliberately slow (pbkdf2); the demo accounts' shared hash is made once per process."""
-    return generate_password_hash(DEMO_PASSWORD)
+    """Hashing is deliberately slow; the demo accounts' shared hash is made once per process."""
+    return hash_password(DEMO_PASSWORD)
 
 
-def load_directory(path: str | None) -> UserDirectory:
-    return UserDirectory.from_file(path) if path else UserDirectory.demo()
+def load_directory(path: str | None, dev_mode: bool = False) -> UserDirectory:
+    """The accounts of ``path``; without one, the demo accounts (whose password is published) in development mode
+    only, else none: people then sign in with their directory accounts alone."""
+    if path:
+        return UserDirectory.from_file(path)
+    return UserDirectory.demo() if dev_mode else UserDirectory([])

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Sequence
 
+from shared.vocabulary import NOTICE_KINDS as ALL_NOTICE_KINDS
+from shared.vocabulary import CASE_STATUS_ZH, PROMPT_LETTER, CaseStatus
+
 # The statuses of the ledger, in the order a case goes through them (the portal exports these words).
-STATUSES = {"待整改": "open", "已提交整改方案": "planned", "整改中": "rectifying", "待复查": "reported",
-            "复查通过": "verified", "已销号": "closed"}
+STATUSES = {label: status for status, label in CASE_STATUS_ZH.items() if status != CaseStatus.WITHDRAWN}
 ORDER = tuple(STATUSES.values())
 REQUIRED = ("通知名称", "下发日期", "问题", "责任单位", "整改时限", "状态")
 OPTIONAL = ("文号", "领域", "责任人", "整改要求", "整改措施", "报告日期", "销号日期", "通知类型")
@@ -26,7 +28,8 @@ ALIASES = {"问题描述": "问题", "存在问题": "问题", "问题清单": "
            "通知标题": "通知名称", "督办通知": "通知名称", "发文字号": "文号", "整改期限": "整改时限", "完成时限": "整改时限",
            "整改状态": "状态", "办理状态": "状态", "整改进度": "状态", "责任领导": "责任人", "整改情况报告日期": "报告日期",
            "销号时间": "销号日期"}
-NOTICE_KINDS = ("督办通知", "督办函", "紧急通知", "预警通知", "整改通知")
+# the kinds the notices service accepts with a problem list: a ledger row is a problem
+NOTICE_KINDS = tuple(kind for kind in ALL_NOTICE_KINDS if kind != PROMPT_LETTER)
 DEFAULT_KIND = "督办通知"
 MAX_TEXT = {"通知名称": 500, "文号": 100, "问题": 4000, "领域": 100, "责任单位": 200, "责任人": 200, "整改要求": 4000,
             "整改措施": 4000}

@@ -1,4 +1,5 @@
-"""The portal's picture of the whole 督办 system, built only from the events on the three topics.
+"""The portal's picture of the whole 督办 system, built only from the events on the four topics (of the three
+services and the directory).
 
 Plain Python: records for notices, cases, tasks and plans kept in step with their streams, every event
 kept in the timeline of the notice it belongs to, and each stream's hash chain checked as it arrives.
@@ -16,19 +17,15 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from shared.clock import SHANGHAI
-from shared.deadlines import CASE_CLOCK_RUNNING
-from shared.deadlines import CASE_ENDED as SHARED_CASE_ENDED
+from shared.directory import directory_change
 from shared.envelope import GENESIS_HASH, Actor, EventEnvelope, format_time
+from shared.scope import UnitTree, case_units, notice_units
+from shared.vocabulary import PROMPT_KINDS, CaseStatus, EscalationLevel
 
-# Case statuses as the followups service names them in its events (open ... closed), from the one place.
-CLOCK_RUNNING, CASE_ENDED = CASE_CLOCK_RUNNING, SHARED_CASE_ENDED
-CASE_STATUS_ZH = {"open": "待整改", "planned": "已提交整改方案", "rectifying": "整改中", "reported": "待复查",
-                  "verified": "复查通过", "closed": "已销号", "withdrawn": "已撤销"}
-NOTICE_STATUS_ZH = {"draft": "草稿", "issued": "已下发", "acknowledged": "已签收", "cleared": "已清零", "withdrawn": "已撤回"}
-TASK_STATUS_ZH = {"planned": "未开始", "in_progress": "推进中", "done": "已完成", "cancelled": "已取消"}
-ESCALATION_ZH = {"reminder": "催办", "warning": "预警", "interview": "约谈", "circulation": "通报", "accountability": "问责"}
-LADDER = tuple(ESCALATION_ZH)
-PROMPT_KINDS = ("工作提示函",)  # notices that remind of work to do (counted apart on the dashboard)
+# Case statuses, the escalation ladder and the notice kinds as the services name them in their events, from the
+# one vocabulary (shared/vocabulary.py).
+CLOCK_RUNNING, CASE_ENDED = CaseStatus.CLOCK_RUNNING, CaseStatus.ENDED
+LADDER = EscalationLevel.LADDER
 NO_TASK = "（未关联任务）"  # the status-table group of cases linked to no task
 
 
@@ -197,6 +194,11 @@ class PortalModel:
         self.case_ids_by_task: dict[str, list[str]] = {}  # task id (or NO_TASK) -> cases linked to it, in order
         # year -> {holidays, workdays, source, by, on}: the State Council's arrangement as an office recorded it
         self.holiday_years: dict[int, dict] = {}
+        # the directory (its topic): unit name -> {parent, kind, short_name, region_code, merged_into, active};
+        # username -> {name, unit, roles, mobile, email, epoch, active}
+        self.units: dict[str, dict] = {}
+        self.people: dict[str, dict] = {}
+        self._unit_tree: UnitTree | None = None  # built from ``units`` when first asked after a change
 
     # -- applying events ----------------------------------------------------------------------------
 
@@ -248,6 +250,25 @@ class PortalModel:
         if handler is not None:
             return handler(entry, entry.data, day)
         return entry.data.get("notice_id")
+
+    def _route_directory(self, entry, data, day):
+        """A unit or a person as the directory says (shared/directory.py); no notice's timeline."""
+        kind, key, changes = directory_change(entry.type, data)
+        (self.units if kind == "unit" else self.people).setdefault(key, {}).update(changes)
+        if kind == "unit":
+            self._unit_tree = None
+        return None
+
+    _on_UnitRegistered = _on_UnitChanged = _on_UnitMoved = _on_UnitMerged = _route_directory
+    _on_PersonRegistered = _on_PersonDetailsChanged = _on_PersonMoved = _on_PersonRolesChanged = _route_directory
+    _on_PersonDisabled = _on_PersonEnabled = _on_PasswordChanged = _route_directory
+
+    def unit_tree(self) -> UnitTree:
+        """The directory's hierarchy as the events so far tell it (for read scopes, shared/scope.py)."""
+        tree = self._unit_tree
+        if tree is None:
+            tree = self._unit_tree = UnitTree({name: unit.get("parent") for name, unit in self.units.items()})
+        return tree
 
     def _on_HolidayArrangementRecorded(self, entry, data, day):
         actor = entry.actor or {}
@@ -323,7 +344,6 @@ class PortalModel:
 
     def _on_RectificationOpened(self, entry, data, day):
         notice = self.notices.get(data["notice_id"])
-        replaced = self.cases.get(data["case_id"])
         self.cases[data["case_id"]] = CaseRecord(
             id=data["case_id"], notice_id=data["notice_id"], problem_id=data["problem_id"],
             description=data["description"], requirement=data.get("requirement", ""),
@@ -336,12 +356,6 @@ class PortalModel:
             deadline_provisional=bool(data.get("deadline_provisional")), opened_on=data.get("issued_on") or day)
         self.case_ids_by_notice.setdefault(data["notice_id"], []).append(data["case_id"])
         self._index_case(data["case_id"])
-        if replaced is not None:  # (never in practice) every notice listing the case may now be seen by others
-            for notice_id, case_ids in self.case_ids_by_notice.items():
-                if data["case_id"] in case_ids:
-                    self._index_notice(notice_id)
-        else:
-            self._index_notice(data["notice_id"])
         entry.due = data.get("deadline")
         return data["notice_id"]
 
@@ -605,9 +619,7 @@ class PortalModel:
             return
         if notice_id not in self.notice_order:
             self.notice_order[notice_id] = len(self.notice_order)
-        cases = self.cases
-        signature = _notice_signature(notice, [cases[case_id].responsible_unit
-                                               for case_id in self.case_ids_by_notice.get(notice_id, ())])
+        signature = _notice_signature(notice)
         entry = self._notice_index.get(notice_id)
         if entry is not None:
             if entry.signature == signature and entry.notice is notice:
@@ -637,15 +649,19 @@ class PortalModel:
     # -- the whole state, for snapshots and for comparing the live path with a rebuild --------------------
 
     def __getstate__(self) -> dict:
-        """Everything but the cache of bound handlers (rebuilt on demand): records, timelines, chain checks and
-        the query indexes, whose records are the very objects in ``cases`` and ``notices``."""
+        """Everything but the caches of bound handlers and of the unit tree (rebuilt on demand): records, timelines,
+        chain checks and the query indexes, whose records are the very objects in ``cases`` and ``notices``."""
         state = self.__dict__.copy()
         state["_handlers"] = {}
+        state["_unit_tree"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._handlers = {}
+        self.__dict__.setdefault("units", {})
+        self.__dict__.setdefault("people", {})
+        self._unit_tree = None
 
     def adopt(self, other: "PortalModel") -> None:
         """Take over another model's whole state (a restored snapshot), so that whoever holds this one sees it."""
@@ -661,6 +677,8 @@ class PortalModel:
             "plans": _as_dicts(self.plans),
             "timelines": {k: sorted(e.event_id for e in v) for k, v in sorted(self.timelines.items())},
             "streams": _as_dicts(self.streams),
+            "units": dict(sorted(self.units.items())),
+            "people": dict(sorted(self.people.items())),
         }
         canonical = json.dumps(state, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -831,9 +849,9 @@ def _units(*groups) -> tuple:
 
 
 def _case_signature(case: CaseRecord) -> tuple:
-    """Everything the indexes hold about a case: the scopes that see it and what it adds to their sums
-    (None: nothing, it is counted one by one)."""
-    scopes = _units((case.responsible_unit,), case.target_units)
+    """Everything the indexes hold about a case: the units that make it visible (shared/scope.py) and what it adds
+    to their sums (None: nothing, it is counted one by one)."""
+    scopes = _units(case_units(case.responsible_unit))
     opened_on, status = case.opened_on, case.status
     if type(opened_on) is not str:
         return scopes, None
@@ -886,8 +904,9 @@ def _contributions(summed: tuple) -> dict:
     return result
 
 
-def _notice_signature(notice: NoticeRecord, responsible_units: list) -> tuple:
-    scopes = _units(notice.target_units, notice.copied_units, responsible_units)
+def _notice_signature(notice: NoticeRecord) -> tuple:
+    """The units that make a notice visible (shared/scope.py) and what it adds to their sums."""
+    scopes = _units(notice_units(notice.target_units))
     if notice.status == "draft":
         counted = None
     elif type(notice.issued_on) is str:

@@ -1,24 +1,27 @@
 """What people ask the portal: dashboards, status tables, the ledger, statistics and timelines (pure Python).
 
-Everything is filtered by what the viewer may see: a unit handler or department liaison only its own
-unit's notices and cases, auditors, inspectors and office staff everything.
+Everything is filtered by what the viewer may see, by the rule the services' APIs apply too (shared/scope.py):
+a unit handler or department liaison only its own unit's notices and cases, a unit leader its unit's and those
+of the units under it, office staff, inspectors and auditors those under their office (everything for a city
+office, or while the directory has registered no units).
 """
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Iterable
 
-from shared.auth import Role
 from shared.deadlines import Light, TrafficLights, case_light
 from shared.deadlines import Period as DeadlinePeriod
 from shared.errors import InvalidInput
 from shared.policy import PolicyBook
+from shared.scope import EMPTY_TREE, Scope, UnitTree, read_scope
+from shared.vocabulary import PROMPT_KINDS
 from services.portal.domain.model import (
     NO_TASK,
-    PROMPT_KINDS,
     CaseRecord,
     NoticeRecord,
     PortalModel,
@@ -27,32 +30,31 @@ from services.portal.domain.model import (
     group_keys,
 )
 
-SCOPED_ROLES = (Role.UNIT_HANDLER, Role.DEPARTMENT_LIAISON)
-
-
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking: their role and unit decide what they see."""
+    """Who is looking: their role and unit, placed in the directory's unit tree, decide what they see."""
 
     user_id: str
     role: str
     unit: str | None = None
     name: str | None = None
+    tree: UnitTree = field(default=EMPTY_TREE, compare=False, repr=False)
+
+    @cached_property
+    def scope(self) -> Scope:
+        """The units whose items this viewer may read (shared/scope.py)."""
+        return read_scope(self.role, self.unit, self.tree)
 
     @property
-    def scope(self) -> str | None:
-        """The one unit this viewer is limited to, or None for roles that see everything."""
-        return self.unit if self.role in SCOPED_ROLES else None
+    def limited(self) -> bool:
+        """Whether some items are hidden from this viewer."""
+        return not self.scope.everything
 
     def sees_case(self, case: CaseRecord) -> bool:
-        return self.scope is None or self.scope == case.responsible_unit or self.scope in case.target_units
+        return self.scope.sees_case(case.responsible_unit)
 
-    def sees_notice(self, notice: NoticeRecord, model: PortalModel) -> bool:
-        if self.scope is None:
-            return True
-        if self.scope in notice.target_units or self.scope in notice.copied_units:
-            return True
-        return any(case.responsible_unit == self.scope for case in model.cases_of(notice.id))
+    def sees_notice(self, notice: NoticeRecord, model: PortalModel | None = None) -> bool:
+        return self.scope.sees_notice(notice.target_units)
 
 
 @dataclass(frozen=True)
@@ -113,29 +115,41 @@ class LightRule:
         return case_light(case.status, case.deadline, self.lights(case.issuer_unit))
 
 
+def _unit_indexes(model: PortalModel, viewer: Viewer) -> list[ScopeIndex]:
+    """The model's indexes of the units the viewer sees (each unit's holds the cases and notices that unit makes
+    visible, by the item definitions of shared/scope.py)."""
+    return [index for unit in sorted(viewer.scope.units) if (index := model.scopes.get(unit)) is not None]
+
+
 def visible_cases(model: PortalModel, viewer: Viewer) -> Iterable[CaseRecord]:
     """The cases the viewer may see, in the model's order (a unit's come from the model's index of that unit)."""
-    if viewer.scope is None:
+    if viewer.scope.everything:
         return model.cases.values()
-    index = model.scopes.get(viewer.scope)
-    if index is None:
-        return []
+    found: dict[str, CaseRecord] = {}
+    for index in _unit_indexes(model, viewer):
+        found.update(index.cases)
     order = model.case_order
-    return sorted(index.cases.values(), key=lambda case: order[case.id])
+    return sorted(found.values(), key=lambda case: order[case.id])
 
 
 def visible_notices(model: PortalModel, viewer: Viewer) -> list[NoticeRecord]:
-    if viewer.scope is None:
+    if viewer.scope.everything:
         return [n for n in model.notices.values() if n.status != "draft"]
-    index = model.scopes.get(viewer.scope)
-    if index is None:
-        return []
+    found: dict[str, NoticeRecord] = {}
+    for index in _unit_indexes(model, viewer):
+        found.update(index.notices)
     order = model.notice_order
-    return [n for n in sorted(index.notices.values(), key=lambda notice: order[notice.id]) if n.status != "draft"]
+    return [n for n in sorted(found.values(), key=lambda notice: order[notice.id]) if n.status != "draft"]
 
 
-def _scope_index(model: PortalModel, viewer: Viewer) -> ScopeIndex:
-    return model.scopes.get(viewer.scope) or ScopeIndex()
+def _scope_index(model: PortalModel, viewer: Viewer) -> ScopeIndex | None:
+    """The one index that sums what the viewer sees: everyone's, or one unit's; None for a scope of several units
+    (a notice of two of them would count twice in summed indexes: such a scope's figures walk its records)."""
+    if viewer.scope.everything:
+        return model.scopes[None]
+    if len(viewer.scope.units) > 1:
+        return None
+    return next(iter(_unit_indexes(model, viewer)), None) or ScopeIndex()
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -148,9 +162,9 @@ def dashboard(model: PortalModel, viewer: Viewer, period: Period, rule: LightRul
     Counts come summed by day from the viewer's scope index; only the cases red or yellow today (a slice
     of the open ones in deadline order) and the few records the sums cannot hold are looked at one by one.
     """
-    if type(rule) is not LightRule:
-        return _dashboard_walk(model, viewer, period, rule)
     index = _scope_index(model, viewer)
+    if type(rule) is not LightRule or index is None:
+        return _dashboard_walk(model, viewer, period, rule)
     start, end = period.bounds()
     contains = _contains(period)
     notices_issued, prompt_letters = index.notice_counts.total(start, end)
@@ -267,9 +281,9 @@ def status_table(model: PortalModel, viewer: Viewer, period: Period, by: str, ru
     one; rows are in the order of (-overdue, -open, label), rows equal in all three in the order their groups
     first appear among the cases (as when every case was walked in turn).
     """
-    if by not in GROUPINGS or type(rule) is not LightRule:
-        return _status_table_walk(model, viewer, period, by, rule)
     index = _scope_index(model, viewer)
+    if by not in GROUPINGS or type(rule) is not LightRule or index is None:
+        return _status_table_walk(model, viewer, period, by, rule)
     start, end = period.bounds()
     contains = _contains(period)
     groups: dict = {}  # key -> [total, open, overdue, closed, days summed, days counted]
@@ -341,7 +355,7 @@ def _first_seen(model: PortalModel, viewer: Viewer, index: ScopeIndex, by: str, 
         for key in keys:
             for case_id in model.case_ids_by_task.get(key, ()):
                 case = model.cases[case_id]
-                if viewer.scope is not None and case_id not in index.cases:
+                if viewer.limited and case_id not in index.cases:
                     continue
                 if not contains(case.opened_on) or case.status == "withdrawn":
                     continue

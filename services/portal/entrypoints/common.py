@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date
 from typing import Iterable, Sequence
 from urllib.parse import quote
@@ -16,12 +17,9 @@ from shared.errors import InvalidInput
 from shared.text import for_spreadsheet
 from services.api_client import ApiError, ServiceUnreachable
 from services.portal.context import PortalContext
-from services.portal.domain.model import CASE_STATUS_ZH, ESCALATION_ZH, NOTICE_STATUS_ZH, TASK_STATUS_ZH
+from shared.vocabulary import (CASE_STATUS_ZH, ESCALATION_ZH, LIGHT_ZH, NOTICE_STATUS_ZH, ROLE_ZH,  # noqa: F401
+                               TASK_STATUS_ZH)
 from services.portal.domain.queries import Period, Viewer
-
-LIGHT_ZH = {"green": "绿灯", "yellow": "黄灯", "red": "红灯"}
-ROLE_ZH = {"office_staff": "督导办工作人员", "inspector": "督学", "unit_handler": "责任单位经办人",
-           "department_liaison": "成员单位联络员", "auditor": "审计", "admin": "管理员", "system": "系统"}
 
 
 def portal() -> PortalContext:
@@ -29,7 +27,11 @@ def portal() -> PortalContext:
 
 
 def viewer() -> Viewer:
-    return g.viewer
+    """The signed-in person, placed in the directory's unit tree as it stands for this request (what they see)."""
+    placed = g.get("placed_viewer")
+    if placed is None:
+        placed = g.placed_viewer = replace(g.viewer, tree=portal().unit_tree())
+    return placed
 
 
 def user_token() -> str:

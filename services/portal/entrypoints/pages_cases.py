@@ -15,7 +15,8 @@ from marshmallow import Schema, fields, validate
 
 from shared.auth import Role
 from shared.errors import Forbidden, NotFound
-from services.portal.domain.model import CASE_ENDED, ESCALATION_ZH, CaseRecord, PortalModel
+from shared.vocabulary import ACCOUNTABILITY_MEASURES, ACCOUNTABILITY_TARGET_ZH, ESCALATION_ZH
+from services.portal.domain.model import CASE_ENDED, CaseRecord, PortalModel
 from services.portal.domain.queries import timeline
 from services.portal.entrypoints.common import call_service, load_form, portal, render, user_token, viewer
 from services.portal.entrypoints.pages_notices import (
@@ -32,13 +33,8 @@ from services.portal.entrypoints.pages_notices import (
 
 blp = Blueprint("cases", __name__)
 
-# As the followups service has them (services/followups/domain/model.py; a unit test keeps them equal).
-ACCOUNTABILITY_MEASURES = {
-    "unit": ("公开批评", "约谈", "督导通报", "资源调整", "行政处罚"),
-    "person": ("责令检查", "约谈", "通报批评", "组织处理", "处分", "移送有关机关"),
-}
 ALL_MEASURES = tuple(sorted({m for measures in ACCOUNTABILITY_MEASURES.values() for m in measures}))
-TARGET_ZH = {"unit": "被督导单位", "person": "相关责任人"}
+TARGET_ZH = ACCOUNTABILITY_TARGET_ZH
 # The order offices reach for them on the page: the decisions first, then the reminders.
 ESCALATION_CHOICES = ("interview", "circulation", "accountability", "reminder", "warning")
 
@@ -49,7 +45,7 @@ def visible_case(model: PortalModel, case_id: str) -> CaseRecord:
         raise NotFound(f"case {case_id} not found", f"整改事项 {case_id} 不存在")
     if not viewer().sees_case(case):
         raise Forbidden(f"{viewer().role} of {viewer().unit} may not see case {case_id}",
-                        f"只能查看本单位（{viewer().unit}）的整改事项")
+                        f"只能查看本单位（{viewer().unit or '未指定单位'}）及下属单位的整改事项")
     return case
 
 

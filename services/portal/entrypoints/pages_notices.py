@@ -19,10 +19,10 @@ from shared.auth import Role
 from shared.errors import Forbidden, NotFound
 from shared.deadlines import describe_lateness_zh
 from services.api_client import ServiceUnreachable
-from services.portal.domain.model import ESCALATION_ZH, NOTICE_STATUS_ZH, CaseRecord, NoticeRecord, PortalModel, TimelineEntry
+from shared.vocabulary import ESCALATION_ZH, NOTICE_KINDS, NOTICE_STATUS_ZH, ROLE_ZH
+from services.portal.domain.model import CaseRecord, NoticeRecord, PortalModel, TimelineEntry
 from services.portal.domain.queries import LightRule, NoticeFilter, Viewer, notice_rows, timeline, timeline_verification
 from services.portal.entrypoints.common import (
-    ROLE_ZH,
     call_service,
     failed_call_status,
     failure_headers,
@@ -40,8 +40,6 @@ from services.portal.entrypoints.common import (
 
 blp = Blueprint("notices", __name__)
 
-# As the notices service names them (services/notices/domain/model.py NOTICE_KINDS; a unit test keeps them equal).
-NOTICE_KINDS = ("督办通知", "督办函", "工作提示函", "预警通知", "紧急通知")
 PROMPT_LETTER = "工作提示函"  # the one kind that may come without a problem list
 DAY_KINDS_ZH = {"calendar": "自然日", "working": "工作日"}
 LIGHTS = ("red", "yellow", "green")
@@ -341,7 +339,7 @@ def visible_notice(model: PortalModel, notice_id: str) -> NoticeRecord:
         raise NotFound(f"notice {notice_id} not found", f"督办通知 {notice_id} 不存在")
     if not viewer().sees_notice(notice, model):
         raise Forbidden(f"{viewer().role} of {viewer().unit} may not see notice {notice_id}",
-                        f"只能查看本单位（{viewer().unit}）的督办通知")
+                        f"只能查看本单位（{viewer().unit or '未指定单位'}）及下属单位的督办通知")
     return notice
 
 
@@ -377,9 +375,8 @@ def _problem_rows(notice: NoticeRecord, model: PortalModel, who: Viewer, rule: L
         case = cases.get(problem["problem_id"])
         if case is not None and not who.sees_case(case):
             continue
-        if case is None and who.scope is not None and who.scope not in notice.target_units \
-                and problem.get("responsible_unit") != who.scope:
-            continue
+        if case is None and not who.scope.sees_case(problem.get("responsible_unit")):
+            continue  # not opened yet: shown to whoever will see its case
         rows.append({"problem": problem, "case": case, "light": rule.light(case) if case else None,
                      "closed": problem["problem_id"] in notice.closed_problem_ids})
     return rows
@@ -638,5 +635,5 @@ def notice_timeline(notice_id: str):
 def _may_see_entry(entry: TimelineEntry, model: PortalModel, who: Viewer) -> bool:
     """A unit's people see the notice's story without other units' cases."""
     case: CaseRecord | None = model.cases.get(entry.stream_id)
-    return who.scope is None or case is None or who.sees_case(case)
+    return case is None or who.sees_case(case)
 

@@ -19,6 +19,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.auth import Role
 from shared.errors import Forbidden, NotFound
+from shared.vocabulary import TASK_CATEGORIES
 from services.api_client import ApiError, ServiceUnreachable, decode_answer, flatten_errors, http_call, service_url
 from services.portal.domain.model import NoticeRecord, PlanRecord, PortalModel, TaskRecord
 from services.portal.domain.queries import Viewer
@@ -28,7 +29,6 @@ from services.portal.entrypoints.common import (failure_headers, failure_status,
 blp = Blueprint("plans", __name__)
 
 IMPORTERS = (Role.OFFICE_STAFF, Role.ADMIN)  # as the tasks service allows
-TASK_CATEGORIES = ("督政", "督学", "评估监测")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # the tasks service's own limit
 UNIT_SEPARATORS = re.compile(r"[,，、;；\n]+")
 TASK_FIELD = re.compile(r"^tasks-(\d{1,4})-(number|text|lead_unit|partner_units|due_date|category|targets|drop)$")
@@ -130,7 +130,7 @@ def task_line(model: PortalModel, who: Viewer, task: TaskRecord) -> TaskLine:
     closed = set(task.closed_matters)
     for notice_id in task.notice_ids:
         record = model.notices.get(notice_id)
-        if who.scope is not None and (record is None or not who.sees_notice(record, model)):
+        if who.limited and (record is None or not who.sees_notice(record, model)):
             continue
         matters = task.matters.get(notice_id, [])
         line.notices.append(NoticeLine(notice_id, record, len(matters), sum(m in closed for m in matters),

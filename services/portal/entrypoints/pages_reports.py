@@ -11,10 +11,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, request
 from marshmallow import Schema, fields, validate
 
-from services.portal.domain.model import CASE_STATUS_ZH
+from shared.vocabulary import CASE_STATUS_ZH, LIGHT_ZH
 from services.portal.domain.queries import GROUPINGS, CaseFilter, Period, ledger, statistics, status_table, visible_cases
 from services.portal.entrypoints.common import (
-    LIGHT_ZH,
     csv_response,
     excel_response,
     load_args,

@@ -8,6 +8,7 @@ from shared.backfill import StepDate, latest_step_on, step_fields
 from shared.deadlines import LAST_KNOWN_YEAR
 from shared.holidays import LAST_PROVISIONAL_YEAR, published_arrangement
 from shared.errors import IllegalTransition, InvalidInput, require_text
+from shared.vocabulary import TASK_CATEGORIES, TaskStatus  # noqa: F401 - one vocabulary
 from services.tasks.domain.commands import TaskInput
 from services.tasks.domain.events import (
     HolidayArrangementRecorded,
@@ -63,20 +64,6 @@ class WorkPlan(Aggregate):  # 工作要点
         if isinstance(event, (PlanRecorded, PlanImported)):
             self.title = event.title
             self.task_ids = list(event.task_ids)
-
-
-TASK_CATEGORIES = ("督政", "督学", "评估监测")
-
-
-class TaskStatus:
-    PLANNED = "planned"  # 未开始
-    IN_PROGRESS = "in_progress"  # 推进中
-    DONE = "done"  # 已完成
-    CANCELLED = "cancelled"  # 已取消
-
-    LABELS_ZH = {PLANNED: "未开始", IN_PROGRESS: "推进中", DONE: "已完成", CANCELLED: "已取消"}
-    ALL = tuple(LABELS_ZH)
-    OPEN = (PLANNED, IN_PROGRESS)
 
 
 class Task(Aggregate):  # 督导任务

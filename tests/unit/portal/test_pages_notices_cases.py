@@ -28,10 +28,8 @@ from shared.policy import PolicyBook
 from services.api_client import ServiceRefused
 from services.followups.bootstrap import bootstrap as bootstrap_followups
 from services.followups.domain import commands as fc
-from services.followups.domain.model import ACCOUNTABILITY_MEASURES as FOLLOWUPS_MEASURES
 from services.notices.bootstrap import bootstrap as bootstrap_notices
 from services.notices.domain import commands as nc
-from services.notices.domain.model import NOTICE_KINDS as NOTICES_KINDS
 from services.portal.adapters.users import DEMO_OFFICE, DEMO_PASSWORD, UserDirectory
 from services.portal.context import PortalContext
 from services.portal.domain.model import PortalModel, TimelineEntry
@@ -39,6 +37,7 @@ from services.portal.entrypoints import pages_cases, pages_notices
 from services.portal.entrypoints.api import create_app
 from services.tasks.bootstrap import bootstrap as bootstrap_tasks
 from services.tasks.domain.commands import RecordPlan, TaskInput
+from tests.portal_forms import FormClient
 
 BAZHOU, ENYANG, TONGJIANG = "巴州区教育局", "恩阳区教育局", "通江县教育局"
 OFFICE = Actor("office", Role.OFFICE_STAFF, DEMO_OFFICE, "王科长")
@@ -162,6 +161,7 @@ def portal_context(world):
 def app(portal_context):
     app = create_app(portal_context)
     app.config["TESTING"] = True
+    app.test_client_class = FormClient  # posts carry the form token, as the portal's pages do
     return app
 
 
@@ -490,18 +490,20 @@ class TestTimeline:
     def test_a_bad_format_is_a_422(self, login, world):
         page(login("office"), f"/notices/{world['a']}/timeline?format=pdf", 422)
 
-    def test_a_target_unit_sees_every_case_of_the_notice(self, login, world):
-        html = page(login("enyang"), f"/notices/{world['a']}/timeline")
-        assert "消防通道堵塞" in html and "教学楼危房未拆除" in html
+    def test_a_target_unit_sees_the_story_of_its_own_cases_only(self, login, world):
+        csv_text = login("enyang").get(f"/notices/{world['a']}/timeline?format=csv").data.decode("utf-8-sig")
+        subjects = {row[3] for row in list(csv.reader(io.StringIO(csv_text)))[1:]}
+        # P1 and P3 are 巴州's (shared/scope.py: a case is its responsible unit's)
+        assert "督办通知" in subjects and {s for s in subjects if s.startswith("问题")} == {"问题P2"}
 
-    def test_a_unit_responsible_for_one_problem_sees_the_story_without_the_other_units_cases(self, login, world):
-        tongjiang = login("tongjiang")  # responsible for B:P2 only; B went to 恩阳
-        html = page(tongjiang, f"/notices/{world['b']}/timeline")
-        assert "跨县转学学籍未接续" in html and "辍学学生劝返不及时" not in html and "下发督办通知" in html
-        html = page(tongjiang, f"/notices/{world['b']}")
-        assert f'/cases/{world["b2"]}' in html and "辍学学生劝返不及时" not in html
+    def test_a_unit_responsible_for_a_problem_of_a_notice_sent_elsewhere_sees_its_case_but_not_the_notice(self, login,
+                                                                                                       world):
+        tongjiang = login("tongjiang")  # responsible for B:P2 only; B went to 恩阳 (as the notices API answers: 403)
+        page(tongjiang, f"/notices/{world['b']}/timeline", 403)
+        page(tongjiang, f"/notices/{world['b']}", 403)
         page(tongjiang, f"/cases/{world['b1']}", 403)
-        page(tongjiang, f"/cases/{world['b2']}")
+        html = page(tongjiang, f"/cases/{world['b2']}")
+        assert "跨县转学学籍未接续" in html and "辍学学生劝返不及时" not in html
 
 
 # -- one case ------------------------------------------------------------------------------------------------------
@@ -522,7 +524,6 @@ class TestCasePage:
 
     @pytest.mark.parametrize("username, case, shown, hidden", [
         ("bazhou", "a3", ["提交整改方案</button>"], ["复查通过</button>", "新的整改时限", "登记督办升级"]),
-        ("enyang", "a3", [], ["提交整改方案</button>"]),  # 恩阳 may read it (a target of the notice) but not act for 巴州
         ("inspector", "a3", [], ["提交整改方案</button>", "复查通过</button>", "销号</button>"]),
         # office staff get the unit's form too, as a 补录 that needs the day it happened and a reason
         ("office", "a3", ["新的整改时限", "登记督办升级", "登记表彰", "约谈", "问责", "公开批评", "移送有关机关",
@@ -540,6 +541,7 @@ class TestCasePage:
 
     def test_a_unit_handler_is_refused_another_units_case(self, login, world):
         page(login("bazhou"), f"/cases/{world['b1']}", 403)
+        page(login("enyang"), f"/cases/{world['a3']}", 403)  # 巴州's case of a notice that went to 恩阳 too
         page(login("finance"), f"/cases/{world['a1']}", 403)
         page(login("office"), f"/cases/{world['a']}:P9", 404)
 
@@ -604,11 +606,7 @@ class TestCaseActions:
         assert answer.status_code == 200 and "未能办理" in html and "无法连接服务" in html
 
 
-# -- the portal's copies of the services' vocabularies ---------------------------------------------------------------
-
-def test_the_portal_offers_the_notice_kinds_and_measures_the_services_accept():
-    assert pages_notices.NOTICE_KINDS == NOTICES_KINDS
-    assert pages_cases.ACCOUNTABILITY_MEASURES == FOLLOWUPS_MEASURES
+def test_the_case_page_offers_every_escalation_level():
     assert set(pages_cases.ESCALATION_CHOICES) == set(pages_cases.ESCALATION_ZH)
 
 
@@ -670,6 +668,7 @@ class TestDeadlinesOnAnUnpublishedCalendar:
         notice, context = self.late_2026(("tasks", RecordHolidayArrangement(
             2027, (date(2027, 1, 1), date(2027, 1, 4)), (), "国办发明电〔2026〕99号")))
         app = create_app(context)
+        app.test_client_class = FormClient
         recorder = Recorder()
         monkeypatch.setattr(context, "service", recorder)
 

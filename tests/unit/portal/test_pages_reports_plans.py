@@ -38,6 +38,7 @@ from services.portal.entrypoints.api import create_app
 from services.portal.entrypoints.pages_reports import LEDGER_EXPORT_HEADERS, LEDGER_HEADERS
 from services.tasks.bootstrap import bootstrap as bootstrap_tasks
 from services.tasks.domain.commands import RecordPlan, RecordTaskProgress, TaskInput
+from tests.portal_forms import FormClient
 
 TODAY = date(2026, 3, 1)
 BAZHOU, ENYANG, TONGJIANG = "巴州区教育局", "恩阳区教育局", "通江县教育局"
@@ -139,6 +140,7 @@ def app(model):
     context = bootstrap_portal(settings, clock=FixedClock(TODAY), start_feed=False)
     flask_app = create_app(context)
     flask_app.config["PORTAL"].model = model
+    flask_app.test_client_class = FormClient  # posts carry the form token, as the portal's pages do
     return flask_app
 
 
@@ -324,7 +326,9 @@ class TestStatistics:
 
     def test_a_unit_handler_gets_its_own_figures(self, app):
         html = page(signed_in(app, "enyang"), "/statistics")
-        assert "共1份" in html and "跟踪督办1个方面1个问题，涉及1个责任单位，已销号0个" in html
+        # its problem of notice-1, which went to the district governments: the case is 恩阳's, the notice is not
+        # (shared/scope.py: a notice is visible to its target units)
+        assert "共0份" in html and "跟踪督办1个方面1个问题，涉及1个责任单位，已销号0个" in html
 
 
 # -- 工作要点 ------------------------------------------------------------------------------------------

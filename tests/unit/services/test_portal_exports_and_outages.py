@@ -29,6 +29,7 @@ from services.portal.adapters.users import DEMO_OFFICE, DEMO_PASSWORD, UserDirec
 from services.portal.context import PortalContext
 from services.portal.domain.model import PortalModel
 from services.portal.entrypoints.api import create_app
+from tests.portal_forms import FormClient
 
 OFFICE = Actor("office", Role.OFFICE_STAFF, DEMO_OFFICE)
 BELL_UNIT = "巴州区\x0b教育局"  # a vertical tab pasted from a word processor
@@ -77,6 +78,7 @@ def context() -> PortalContext:
 @pytest.fixture(scope="module")
 def app(context) -> Flask:
     app = create_app(context)
+    app.test_client_class = FormClient  # posts carry the form token, as the portal's pages do
 
     @app.get("/test-only/uncaught/<kind>")
     def uncaught(kind: str):
