@@ -9,7 +9,7 @@ import click
 from shared.auth import Role, issue_token
 from shared.config import Settings
 
-SERVICE_NAMES = ("tasks", "notices", "followups")
+SERVICE_NAMES = ("tasks", "notices", "followups", "directory")
 
 
 @click.group()
@@ -25,7 +25,10 @@ def main() -> None:
 @click.option("--hours", default=12, show_default=True, help="validity")
 def token(user_id: str, role: str, unit: str | None, name: str | None, hours: int) -> None:
     """Issue a signed token for the configured DUBAN_JWT_SECRET."""
-    click.echo(issue_token(Settings().jwt_secret, user_id, role, unit, name, timedelta(hours=hours)))
+    try:
+        click.echo(issue_token(Settings().jwt_secret, user_id, role, unit, name, timedelta(hours=hours)))
+    except ValueError as error:  # a unit's role without --unit
+        raise click.UsageError(str(error)) from None
 
 
 def _bootstrap(service: str):
@@ -48,7 +51,7 @@ def verify(service: str, stream: str | None) -> None:
 @main.command()
 @click.argument("service", type=click.Choice(SERVICE_NAMES + ("portal",)))
 def rebuild(service: str) -> None:
-    """Rebuild a service's read models from its event store (the portal's: from the three topics).
+    """Rebuild a service's read models from its event store (the portal's: from the four topics).
 
     Stop the service's web and worker first: the rebuild empties the read models and their row counts, which
     running processes would go on writing to."""
@@ -62,6 +65,28 @@ def rebuild(service: str) -> None:
         return
     replayed = _bootstrap(service).rebuild_read_models()
     click.echo(f"{service}: read models rebuilt from {replayed} events")
+
+
+@main.command("add-admin")
+@click.option("--username", required=True, help="sign-in name, e.g. admin.wang")
+@click.option("--name", required=True, help="the person's name, e.g. 王伟")
+@click.option("--unit", default=None, help="their unit, if the directory has it already")
+@click.password_option(help="the first password (asked for when not given)")
+def add_admin(username: str, name: str, unit: str | None, password: str) -> None:
+    """Register an administrator straight into the directory's store (the first one of a new installation).
+
+    Run where the directory's database is reachable (MONGO_URL, DUBAN_DB_PREFIX); the event's actor is the CLI."""
+    from shared.bus import CommandContext
+    from shared.envelope import Actor
+    from shared.errors import DubanError
+    from services.directory.domain.commands import RegisterPerson
+
+    command = RegisterPerson(username=username, name=name, unit=unit, roles=(Role.ADMIN,), password=password)
+    try:
+        person_id = _bootstrap("directory").bus.handle(command, CommandContext.fresh(Actor.system("duban add-admin")))
+    except DubanError as error:
+        raise click.ClickException(error.message_zh) from None
+    click.echo(f"administrator {username} registered ({person_id}); sign in to the portal with this password")
 
 
 def _register_service_commands() -> None:

@@ -186,7 +186,7 @@ def sign_in(command: c.SignIn, uow: UnitOfWork, context: CommandContext, clock: 
     role = command.role or person.roles[0]
     if role not in person.roles:
         raise Forbidden(f"{person.username} does not hold the role {role}", "您没有该角色")
-    if role in (Role.UNIT_HANDLER, Role.DEPARTMENT_LIAISON) and person.unit is None:
+    if role in Role.UNIT_BOUND and person.unit is None:
         raise Forbidden("this role acts for a unit, and the account has none", "该账号未设置所属单位，无法以此角色登录")
     return person, role
 

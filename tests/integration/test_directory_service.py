@@ -92,6 +92,14 @@ def test_units_are_registered_in_their_hierarchy_moved_and_merged_with_every_cha
     assert cycle.status_code == 422 and "下级" in cycle.get_json()["message_zh"]
     assert contexts["directory"].store.count() == before
 
+    # Its details change (an event only when something did); a stale expected_version is a 409.
+    changed = ok(call(directory, "post", f"/units/{unit_id_for(SCHOOL)}/changes", admin,
+                      {"kind": "school", "short_name": "巴州三小", "region_code": "511902"}))
+    assert (changed["short_name"], changed["region_code"], changed["version"]) == ("巴州三小", "511902", 2)
+    stale = call(directory, "post", f"/units/{unit_id_for(SCHOOL)}/changes", admin,
+                 {"kind": "school", "short_name": "三小", "expected_version": 1})
+    assert stale.status_code == 409
+
     # A school moves to another district; a district is merged (撤并) and can no longer take units.
     moved = ok(call(directory, "post", f"/units/{unit_id_for(SCHOOL)}/parent", admin, {"parent": ENYANG}))
     assert moved["parent"] == ENYANG
@@ -101,8 +109,8 @@ def test_units_are_registered_in_their_hierarchy_moved_and_merged_with_every_cha
     assert refused.status_code == 422 and "已并入" in refused.get_json()["message_zh"]
 
     events = list(contexts["directory"].store.read_stream(unit_id_for(SCHOOL)))
-    assert [e.type for e in events] == ["UnitRegistered", "UnitMoved"]
-    assert events[1].actor.user_id == "root" and events[1].data["previous_parent"] == BAZHOU
+    assert [e.type for e in events] == ["UnitRegistered", "UnitChanged", "UnitMoved"]
+    assert events[2].actor.user_id == "root" and events[2].data["previous_parent"] == BAZHOU
 
     # Only administrators change the directory.
     office = issue_token(contexts["directory"].settings.jwt_secret, "wang", "office_staff", OFFICE)
@@ -137,6 +145,18 @@ def test_people_sign_in_and_lose_their_sessions_when_roles_change_or_the_account
     assert (wrong.status_code, nobody.status_code) == (401, 401)
     assert wrong.get_json()["message_zh"] == nobody.get_json()["message_zh"]
 
+    # Contacts change without ending the session; a move to another unit ends it.
+    details = ok(call(directory, "post", f"/people/{person_id_for('zhao')}/details", admin,
+                      {"name": "赵伟", "mobile": "13912345678", "email": "zhao.wei@example.cn"}))
+    assert (details["mobile"], details["epoch"]) == ("13912345678", 1)
+    assert call(directory, "post", f"/people/{person_id_for('zhao')}/details", admin,
+                {"name": "赵伟", "mobile": "12345"}).status_code == 422
+    moved = ok(call(directory, "post", f"/people/{person_id_for('zhao')}/unit", admin, {"unit": ENYANG}))
+    assert (moved["unit"], moved["epoch"]) == (ENYANG, 2)
+    session = ok(call(directory, "post", "/sessions", None, {"username": "zhao", "password": PASSWORD}), 201)
+    assert session["person"]["unit"] == ENYANG
+    token = session["token"]
+
     # Roles change: the token issued before is refused by every service once it has learnt the change.
     ok(call(directory, "post", f"/people/{person_id_for('zhao')}/roles", admin, {"roles": ["unit_leader"]}))
 
@@ -170,8 +190,12 @@ def test_people_sign_in_and_lose_their_sessions_when_roles_change_or_the_account
     ok(call(directory, "post", f"/people/{person_id_for('zhao')}/password-reset", admin, {"new_password": "Reset-2027x"}))
     ok(call(directory, "post", "/sessions", None, {"username": "zhao", "password": "Reset-2027x"}), 201)
     types = [e.type for e in contexts["directory"].store.read_stream(person_id_for("zhao"))]
-    assert types == ["PersonRegistered", "PersonRolesChanged", "PersonDisabled", "PersonEnabled", "PasswordChanged",
-                     "PasswordChanged"]
+    assert types == ["PersonRegistered", "PersonDetailsChanged", "PersonMoved", "PersonRolesChanged", "PersonDisabled",
+                     "PersonEnabled", "PasswordChanged", "PasswordChanged"]
+    # Other people's entries are for the office's readers; a person reads their own.
+    assert call(directory, "get", f"/people/{person_id_for('zhao')}", token).status_code == 200
+    other = issue_token(contexts["directory"].settings.jwt_secret, "qian", "unit_handler", BAZHOU)
+    assert call(directory, "get", f"/people/{person_id_for('zhao')}", other).status_code == 403
 
 
 def test_repeated_failures_lock_the_account_for_a_while_and_are_recorded(world):

@@ -24,22 +24,11 @@ from shared.contracts import (
     UnitRegistered,
 )
 from shared.errors import IllegalTransition, InvalidInput
+from shared.vocabulary import UnitKind
 from services.directory.domain.events import SignedInAfterFailures, SignInFailed, SignInLocked
 
 
-class UnitKind:  # 单位类别
-    OFFICE = "office"  # 督导委员会办公室（督导办）
-    BUREAU = "bureau"  # 教育局（教体局）
-    MEMBER = "member"  # 成员单位（督导委员会成员单位，如财政局、人社局）
-    SCHOOL = "school"  # 学校
-    OTHER = "other"
-
-    LABELS_ZH = {OFFICE: "督导委员会办公室", BUREAU: "教育局", MEMBER: "成员单位", SCHOOL: "学校", OTHER: "其他"}
-    ALL = tuple(LABELS_ZH)
-
-
-# Roles that act for one unit: a person holding one of them must belong to a unit.
-UNIT_ROLES = (Role.UNIT_HANDLER, Role.DEPARTMENT_LIAISON, getattr(Role, "UNIT_LEADER", "unit_leader"))
+UNIT_ROLES = Role.UNIT_BOUND  # roles that act for one unit: a person holding one must belong to a unit
 _ID_NAMESPACE = uuid.UUID("6f1c2a4e-6b8e-4f57-9d0c-2b1d7f3e9a10")
 
 

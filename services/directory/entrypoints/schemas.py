@@ -5,7 +5,8 @@ from marshmallow import Schema, fields, validate
 
 from shared.auth import Role
 from shared.openapi import FILLED_TEXT
-from services.directory.domain.model import MOBILE_PATTERN, USERNAME_PATTERN, UnitKind
+from shared.vocabulary import UnitKind
+from services.directory.domain.model import MOBILE_PATTERN, USERNAME_PATTERN
 
 EXPECTED_VERSION = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1),
                                   metadata={"description": "the version the caller saw; 409 if it changed since"})

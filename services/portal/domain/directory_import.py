@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Hashable, Iterable, Mapping, Protocol, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
 
 from marshmallow import ValidationError, validate
 
@@ -130,18 +130,20 @@ def read_directory(units: Table | None, people: Table | None, *, existing_units:
     person_columns = _columns(PEOPLE_SHEET, people, person_column, PERSON_REQUIRED, errors)
     if errors:  # without the columns every row would be wrong: the header is the one mistake to name
         return DirectoryImport([], [], errors)
-    unit_rows = [_read_unit(number, values, existing_units, errors)
-                 for number, values in _filled_rows(units, unit_columns)]
-    in_sheet = _without_twins(UNITS_SHEET, [u for u in unit_rows if u is not None], lambda u: u.name, "单位名称", errors)
+    unit_values = list(_filled_rows(units, unit_columns))
+    twins = _twins(UNITS_SHEET, unit_values, lambda values: values.get("单位名称"), "单位名称", errors)
+    in_sheet = [unit for number, values in unit_values if number not in twins
+                if (unit := _read_unit(number, values, existing_units, errors)) is not None]
+    named = {values.get("单位名称") for _, values in unit_values}  # a row with a mistake is named once, not again
     for unit in in_sheet:
-        if unit.parent is not None and unit.parent not in existing_units and unit.parent not in {u.name for u in in_sheet}:
+        if unit.parent is not None and unit.parent not in existing_units and unit.parent not in named:
             errors.append(SheetError(UNITS_SHEET, unit.row, "上级单位", f"“{unit.parent}”既不在名录中，也不在本表中"))
     ordered = _parents_first(in_sheet, errors)
-    known = {name for name, active in existing_units.items() if active} | {u.name for u in in_sheet}
-    person_rows = [_read_person(number, values, known, existing_units, errors)
-                   for number, values in _filled_rows(people, person_columns)]
-    persons = _without_twins(PEOPLE_SHEET, [p for p in person_rows if p is not None], lambda p: p.username.lower(),
-                             "用户名", errors)
+    known = {name for name, active in existing_units.items() if active} | named
+    person_values = list(_filled_rows(people, person_columns))
+    twins = _twins(PEOPLE_SHEET, person_values, lambda values: values.get("用户名", "").lower(), "用户名", errors)
+    persons = [person for number, values in person_values if number not in twins
+               if (person := _read_person(number, values, known, existing_units, errors)) is not None]
     if not ordered and not persons and not errors:
         where = units or people
         errors.append(SheetError(UNITS_SHEET if units else PEOPLE_SHEET, where.header_row if where else 1, "表格",
@@ -272,16 +274,20 @@ def _check_texts(values: dict[str, str], error: Callable[[str, str], None]) -> N
             error(column, "含有不可见的控制字符，请删除后重新输入")
 
 
-def _without_twins(sheet: str, rows: list[T], key: Callable[[T], Hashable], column: str,
-                   errors: list[SheetError]) -> list[T]:
-    """The rows whose ``key`` no earlier row has; each later one is a mistake."""
-    first: dict[Hashable, Any] = {}
-    for row in rows:
-        if (twin := first.get(key(row))) is not None:
-            errors.append(SheetError(sheet, row.row, column, f"与第{twin.row}行重复"))
+def _twins(sheet: str, rows: list[tuple[int, dict[str, str]]], key: Callable[[dict[str, str]], str | None],
+           column: str, errors: list[SheetError]) -> set[int]:
+    """The numbers of the rows whose ``key`` an earlier row has (each one a mistake)."""
+    first: dict[str, int] = {}
+    twins: set[int] = set()
+    for number, values in rows:
+        if not (value := key(values)):
+            continue
+        if value in first:
+            errors.append(SheetError(sheet, number, column, f"与第{first[value]}行重复"))
+            twins.add(number)
         else:
-            first[key(row)] = row
-    return list(first.values())
+            first[value] = number
+    return twins
 
 
 def _parents_first(units: list[UnitToRegister], errors: list[SheetError]) -> list[UnitToRegister]:

@@ -26,7 +26,7 @@ from services.portal.adapters.directory_client import DirectoryClient, ImportInt
 from services.portal.adapters.directory_workbook import read_directory_workbook, template_workbook
 from services.portal.adapters.ledger_workbook import MAX_BYTES, UnreadableWorkbook
 from services.portal.domain.directory_import import DirectoryImport, in_tree_order, read_directory
-from services.portal.entrypoints.common import (failed_call_status, failure_status, load_args, load_form, portal,
+from services.portal.entrypoints.common import (failure_status, load_args, load_form, portal,
                                                 render, user_token)
 from services.portal.entrypoints.pages_notices import one_of, require_roles, text
 
@@ -65,6 +65,11 @@ def _act(action, done_zh: str) -> bool:
         return False
     flash(done_zh, "success")
     return True
+
+
+def _failed_status() -> int:
+    """The status of a page showing the last ``_act``'s failure: the directory's own for a refusal (409, 422 …)."""
+    return failure_status(g.service_failure)
 
 
 def refusal_zh(error: ApiError) -> str:
@@ -216,7 +221,7 @@ def add_unit():
     if form is None:
         return _units_page(request.form, 422)
     if not _act(lambda: _api().post("/units", form), f"已登记单位“{form['name']}”"):
-        return _units_page(request.form, failed_call_status())
+        return _units_page(request.form, _failed_status())
     return redirect(url_for("directory.units_page"))
 
 
@@ -254,7 +259,7 @@ def _unit_command(unit_id: str, schema: Schema, action: str, done_zh: str):
     if form is None:
         return _unit_page(unit_id, 422)
     if not _act(lambda: _api().post(_path("units", unit_id, action), form), done_zh):
-        return _unit_page(unit_id, failed_call_status())
+        return _unit_page(unit_id, _failed_status())
     return redirect(url_for("directory.unit_page", unit_id=unit_id))
 
 
@@ -299,7 +304,7 @@ def add_person():
         return _people_page(_without_passwords(request.form), 422)
     body = {**{k: v for k, v in form.items() if k != "password_again"}, "roles": roles}
     if not _act(lambda: _api().post("/people", body), f"已登记人员“{form['name']}”（{form['username']}）"):
-        return _people_page(_without_passwords(request.form), failed_call_status())
+        return _people_page(_without_passwords(request.form), _failed_status())
     return redirect(url_for("directory.people_page"))
 
 
@@ -327,7 +332,7 @@ def _person_command(person_id: str, action: str, body: dict | None, done_zh: str
     if body is None:
         return _person_page(person_id, 422)
     if not _act(lambda: _api().post(_path("people", person_id, action), body), done_zh):
-        return _person_page(person_id, failed_call_status())
+        return _person_page(person_id, _failed_status())
     return redirect(url_for("directory.person_page", person_id=person_id))
 
 
@@ -386,7 +391,7 @@ def change_own_password():
                  {"current_password": form["current_password"], "new_password": form["new_password"]})
 
     if not _act(change, "密码已修改，下次登录请使用新密码"):
-        return render("directory_password.html"), failed_call_status()
+        return render("directory_password.html"), _failed_status()
     return redirect("/")
 
 

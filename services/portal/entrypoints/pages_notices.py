@@ -249,7 +249,9 @@ def _notice_form(values, rows: int):
     context = portal()
     with context.lock:
         tasks = _task_choices(context.model)
-        units = sorted(set(_units_seen(context.model, viewer())["targets"])
+        # the directory's active units once it has any (notices may name only those); before that, the units seen
+        registered = [name for name, unit in context.model.units.items() if unit.get("active", True)]
+        units = sorted(registered or set(_units_seen(context.model, viewer())["targets"])
                        | {c.responsible_unit for c in context.model.cases.values()})
     return render("notice_new.html", values=values, rows=rows, kinds=NOTICE_KINDS, tasks=tasks, units=units,
                   day_kinds=DAY_KINDS_ZH, max_rows=MAX_PROBLEM_ROWS)
