@@ -53,9 +53,7 @@ def issue_notice(command: c.IssueNotice, uow: UnitOfWork, context: CommandContex
     return notice.id
 
 
-def draft_notice(command: c.DraftNotice, uow: UnitOfWork, context: CommandContext,
-                 directory: DirectoryCopy | None) -> str:
-    check_units(directory, command.content)
+def draft_notice(command: c.DraftNotice, uow: UnitOfWork, context: CommandContext) -> str:
     notice = uow.get(Notice, command.notice_id or _new_id())
     notice.save_draft(command.content)
     uow.save(notice, context)
@@ -63,8 +61,10 @@ def draft_notice(command: c.DraftNotice, uow: UnitOfWork, context: CommandContex
 
 
 def issue_draft(command: c.IssueDraft, uow: UnitOfWork, context: CommandContext, clock: Clock,
-                policies: PolicyBook) -> str:
+                policies: PolicyBook, directory: DirectoryCopy | None) -> str:
     notice = _load(uow, command.notice_id, command.expected_version)
+    if notice.draft is not None:  # a draft may name units still to be registered; the notice it becomes may not
+        check_units(directory, notice.draft)
     issuer = notice.draft.issuer_unit if notice.draft else None
     notice.issue(None, today=clock.today(), policy=policies.for_office(issuer))
     uow.save(notice, context)

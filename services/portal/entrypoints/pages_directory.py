@@ -26,7 +26,7 @@ from services.portal.adapters.directory_client import DirectoryClient, ImportInt
 from services.portal.adapters.directory_workbook import read_directory_workbook, template_workbook
 from services.portal.adapters.ledger_workbook import MAX_BYTES, UnreadableWorkbook
 from services.portal.domain.directory_import import DirectoryImport, in_tree_order, read_directory
-from services.portal.entrypoints.common import (failure_status, load_args, load_form, portal,
+from services.portal.entrypoints.common import (failure_headers, failure_status, load_args, load_form, portal,
                                                 render, user_token)
 from services.portal.entrypoints.pages_notices import one_of, require_roles, text
 
@@ -70,6 +70,15 @@ def _act(action, done_zh: str) -> bool:
 def _failed_status() -> int:
     """The status of a page showing the last ``_act``'s failure: the directory's own for a refusal (409, 422 …)."""
     return failure_status(g.service_failure)
+
+
+@blp.after_request
+def _retry_later(response: Response) -> Response:
+    """A page showing that the directory was unavailable says when to try again, as the portal's other 503s do."""
+    if response.status_code == 503:
+        for name, value in failure_headers(503).items():
+            response.headers.setdefault(name, value)
+    return response
 
 
 def refusal_zh(error: ApiError) -> str:
@@ -172,9 +181,11 @@ class PeopleQuery(Schema):
 
 
 def _roles_chosen() -> list[str] | None:
-    """The roles ticked, in the order of the vocabulary (the first is the one signed in with); None if none."""
+    """The roles ticked; None if none. The first is the one signed in with: the roles a person had keep their order
+    (``role_order``, the form's hidden list), the others follow in the vocabulary's."""
     chosen = set(request.form.getlist("roles"))
-    roles = [role for role in ROLES if role in chosen]
+    had = [role for role in request.form.get("role_order", "").split(",") if role in ROLES]
+    roles = [role for role in dict.fromkeys(had + list(ROLES)) if role in chosen]
     if not roles:
         flash("roles：请至少选择一个角色", "error")
         return None

@@ -315,6 +315,15 @@ class TestPeople:
             ("/people/person-zhao/enable", {"expected_version": 2}),
             ("/people/person-zhao/password-reset", {"new_password": "Reset-2027x"})]
 
+    def test_roles_a_person_had_keep_their_order_so_their_default_role_stays(self, admin, directory):
+        html = page(admin, "/directory/people/person-zhao")
+        order = re.search(r'name="role_order" value="([^"]*)"', html).group(1)
+        assert order == "unit_leader,unit_handler"
+        admin.post("/directory/people/person-zhao/roles", data={
+            "roles": ["auditor", "unit_handler", "unit_leader"], "role_order": order, "expected_version": "1"})
+        assert directory.calls == [("/people/person-zhao/roles", {"roles": ["unit_leader", "unit_handler", "auditor"],
+                                                                  "expected_version": 1})]
+
     def test_a_disabled_person_is_offered_enabling_and_a_reason_is_needed_to_disable(self, admin, directory):
         assert "启用账号" in page(admin, "/directory/people/person-li")
         answer = admin.post("/directory/people/person-zhao/disable", data={"reason": ""})
@@ -349,6 +358,13 @@ class TestOwnPassword:
         html = answer.get_data(as_text=True)
         assert answer.status_code == 422 and "未能办理：当前密码不正确" in html
         assert "Wrong-pass-1" not in html and "New-password-2" not in html
+
+    def test_an_unavailable_directory_is_a_503_with_retry_after(self, admin, directory):
+        directory.refuse = lambda path, body: refused(503, "数据库暂时不可用，请稍后重试")
+        answer = admin.post("/account/password", data={
+            "current_password": "Old-password-1", "new_password": "New-password-2", "new_password_again": "New-password-2"})
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+        assert "名录服务暂时不可用" in answer.get_data(as_text=True)
 
     def test_the_new_password_must_be_typed_twice_alike(self, admin, directory):
         answer = admin.post("/account/password", data={
