@@ -1,6 +1,7 @@
 """Command handlers of the directory service: load, decide, save."""
 from __future__ import annotations
 
+from shared.accounts import check_password_policy
 from shared.auth import Role, require_role
 from shared.bus import CommandContext, Handler, UnitOfWork, check_expected_version
 from shared.clock import Clock
@@ -11,7 +12,6 @@ from services.directory.domain.model import (
     Person,
     SignInGuard,
     Unit,
-    check_password_policy,
     person_id_for,
     unit_id_for,
 )

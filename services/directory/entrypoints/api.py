@@ -10,6 +10,7 @@ from shared.auth import Role, issue_token, require_role
 from shared.bus import CommandContext
 from shared.envelope import Actor, utc_now
 from shared.errors import Forbidden, NotFound
+from shared.openapi import RETRY_AFTER_HEADER, ErrorSchema
 from shared.web import allow, command_context, current_actor, current_context, create_service_app
 from services.directory.adapters.read_models import PersonView, UnitView
 from services.directory.bootstrap import bootstrap
@@ -205,6 +206,9 @@ def reset_password(payload, person_id):
 @sessions.route("", methods=["POST"])
 @sessions.arguments(SignInSchema)
 @sessions.response(201, SessionSchema)
+@sessions.alt_response(429, schema=ErrorSchema, headers={"Retry-After": RETRY_AFTER_HEADER},
+                       description="too many failed sign-ins for this account or from this address: retry later")
+@sessions.doc(security=[])  # the one operation without a token: it is how one gets a token
 def sign_in(payload):
     """Sign in with username and password: a bearer token for every service.
 

@@ -6,10 +6,11 @@ from marshmallow import Schema, fields, validate
 from shared.auth import Role
 from shared.openapi import FILLED_TEXT
 from shared.vocabulary import UnitKind
-from services.directory.domain.model import MOBILE_PATTERN, USERNAME_PATTERN
+from shared.accounts import MOBILE_PATTERN, USERNAME_PATTERN
 
 EXPECTED_VERSION = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1),
                                   metadata={"description": "the version the caller saw; 409 if it changed since"})
+REGION_CODE_PATTERN = r"^\d{6,12}$"  # 行政区划代码: 6 digits (county level) up to 12 (village level)
 ROLES = fields.List(fields.String(validate=validate.OneOf(Role.ALL)), required=True,
                     validate=validate.Length(min=1, max=len(Role.ALL)),
                     metadata={"description": "the person's roles; the first is the default at sign-in"})
@@ -24,14 +25,14 @@ class UnitInSchema(Schema):  # 登记单位
     short_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
     parent = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200),
                            metadata={"description": "the parent unit's name; empty for a top unit"})
-    region_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6,12}$"),
+    region_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(REGION_CODE_PATTERN),
                                 metadata={"description": "行政区划代码"})
 
 
 class UnitChangeSchema(Schema):  # 修改单位信息
     kind = fields.String(required=True, validate=validate.OneOf(UnitKind.ALL))
     short_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
-    region_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6,12}$"))
+    region_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(REGION_CODE_PATTERN))
     expected_version = EXPECTED_VERSION
 
 

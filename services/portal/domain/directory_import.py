@@ -20,7 +20,7 @@ from shared.errors import InvalidInput
 from shared.text import control_character
 from shared.vocabulary import ROLE_ZH, UNIT_KIND_ZH
 # the directory's own rules for a person, so that a row the directory would refuse is named before anything is sent
-from services.directory.domain.model import MOBILE_PATTERN, USERNAME_PATTERN, check_password_policy
+from shared.accounts import MOBILE_PATTERN, USERNAME_PATTERN, check_password_policy
 
 UNITS_SHEET, PEOPLE_SHEET = "单位", "人员"
 UNIT_REQUIRED = ("单位名称", "类别")

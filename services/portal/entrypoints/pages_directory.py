@@ -20,7 +20,7 @@ from marshmallow import Schema, fields, validate
 
 from shared.auth import Role
 from shared.vocabulary import ROLE_ZH, UNIT_KIND_ZH
-from services.directory.domain.model import MOBILE_PATTERN, USERNAME_PATTERN
+from shared.accounts import MOBILE_PATTERN, USERNAME_PATTERN
 from services.api_client import ApiClient, ApiError, flatten_errors
 from services.portal.adapters.directory_client import DirectoryClient, ImportInterrupted
 from services.portal.adapters.directory_workbook import read_directory_workbook, template_workbook

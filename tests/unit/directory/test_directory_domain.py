@@ -5,12 +5,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from shared.accounts import check_password_policy
 from shared.errors import IllegalTransition, InvalidInput
 from services.directory.domain.model import (
     Person,
     SignInGuard,
     Unit,
-    check_password_policy,
     person_id_for,
     unit_id_for,
 )

@@ -28,6 +28,10 @@ from shared.eventstore.memory import InMemoryEventStore
 from shared.openapi import MAX_PAGE
 from shared.web import create_service_app
 from services.notices.entrypoints.schemas import NOTICE_ID_PATTERN
+from services.directory.bootstrap import bootstrap as bootstrap_directory
+from shared.accounts import MOBILE_PATTERN, USERNAME_PATTERN
+from services.directory.entrypoints import api as directory_api
+from services.directory.entrypoints.schemas import REGION_CODE_PATTERN
 from services.followups.bootstrap import bootstrap as bootstrap_followups
 from services.followups.entrypoints import api as followups_api
 from services.notices.bootstrap import bootstrap as bootstrap_notices
@@ -40,8 +44,10 @@ SERVICES = {
     "tasks": (bootstrap_tasks, [tasks_api.plans, tasks_api.tasks]),
     "notices": (bootstrap_notices, [notices_api.blp]),
     "followups": (bootstrap_followups, [followups_api.blp]),
+    "directory": (bootstrap_directory, directory_api.BLUEPRINTS),
 }
-LISTS = {"tasks": ["/plans", "/tasks"], "notices": ["/notices"], "followups": ["/cases"]}
+LISTS = {"tasks": ["/plans", "/tasks"], "notices": ["/notices"], "followups": ["/cases"],
+         "directory": ["/units", "/people"]}
 
 
 def failing_views() -> Blueprint:
@@ -181,6 +187,13 @@ def error_requests(service: str) -> list[tuple]:
             ("GET", "/notices/drafts", office, None, 405),
             ("POST", "/notices/n-1/withdrawal", office, {"reason": "\x85"}, 422),
         ],
+        "directory": [
+            ("POST", "/units", office, {"name": "某学校", "kind": "school"}, 403),
+            ("POST", "/units", token(Role.ADMIN, None), {"name": "某学校", "kind": "castle"}, 422),
+            ("POST", "/people", token(Role.ADMIN, None), {"username": "a b", "name": "x", "roles": ["admin"],
+                                                          "password": "Long-enough-1"}, 422),
+            ("POST", "/people/p-1/disable", token(Role.ADMIN, None), {"reason": "\x07"}, 422),
+        ],
         "followups": [
             ("POST", "/cases/c-1/plan", token(Role.AUDITOR), {"plan": "p"}, 403),
             ("POST", "/cases/c-1/plan", unit_handler, {"plan": ""}, 422),
@@ -317,8 +330,9 @@ def test_every_text_of_a_request_is_documented_without_control_characters_and_no
     spec = make_app(service).test_client().get("/openapi.json").get_json()
     strings = list(request_strings(spec))
     assert len(strings) > 5
-    # an id a caller may choose is narrower still: letters, hex digits and hyphens only
-    narrower = (NOTICE_ID_PATTERN,)
+    # an id a caller may choose is narrower still: letters, hex digits and hyphens only; so are a sign-in name,
+    # a mobile number and a region code
+    narrower = (NOTICE_ID_PATTERN, USERNAME_PATTERN, MOBILE_PATTERN, REGION_CODE_PATTERN)
     for where, schema in strings:
         if "enum" not in schema and "format" not in schema:
             assert schema.get("pattern") in (text.TEXT_PATTERN, text.FILLED_TEXT_PATTERN, *narrower), where
