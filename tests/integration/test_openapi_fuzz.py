@@ -45,6 +45,9 @@ OFFICE, OWN, OTHER = "巴中市教育督导室", "巴州区教育局", "恩阳�
 PARTNER = "通江县教育局"  # a third district: partners in the first task (see seed_world)
 # who schemathesis is: the office (acts and reads everywhere) and one district's handler (its own unit only)
 ROLES = {"office_staff": OFFICE, "unit_handler": OWN}
+# the directory is changed by administrators alone; a district's handler reads its own unit's people
+DIRECTORY_ROLES = {"admin": None, "unit_handler": OWN}
+RUNS = [(service, role) for service in SERVICES for role in ROLES] + [("directory", role) for role in DIRECTORY_ROLES]
 
 SEED = int(os.environ.get("DUBAN_FUZZ_SEED", "20261212"))
 # test cases per operation and phase (coverage enumerates boundaries and broken constraints regardless)
@@ -161,7 +164,7 @@ def write_identities(running: RunningServices, service: str, role: str, workdir:
     A unit handler's run is pinned to its own unit's handler, with the next district's handler as a peer:
     schemathesis replays what the one reads as the other (object_level_authorization) and expects a refusal.
     """
-    people = {role: (role, ROLES[role])}
+    people = {role: (role, {**ROLES, **DIRECTORY_ROLES}[role])}
     if role == "unit_handler":
         people["other_unit_handler"] = (role, OTHER)
     auth = {"auth": [{"name": name, "fixedHeaders": [
@@ -238,6 +241,25 @@ EXCEPTIONS = {
                        positive_may_be_422=True),
         KnownBehaviour("POST /notices/{notice_id}/signature", f"签收: {_STEP_DATES}; office staff's 补录 names the "
                        "unit", positive_may_be_422=True),
+    ],
+    "directory": [
+        *(KnownBehaviour(operation, f"{why}: a 422 naming the field", positive_may_be_422=True) for operation, why in (
+            ("POST /units", "the parent must be a registered unit not merged into another"),
+            ("POST /units/{unit_id}/parent", "the new parent must be registered, active, and neither the unit itself "
+                                             "nor one of its descendants"),
+            ("POST /units/{unit_id}/merger", "the surviving unit must be registered, active and another one"),
+            ("POST /people", "the unit must be registered and active, a unit's role needs a unit, and the password "
+                             "must meet the policy (10 characters of two kinds, not holding the username)"),
+            ("POST /people/{person_id}/unit", "the unit must be registered and active, and the person's roles may "
+                                              "need one"),
+            ("POST /people/{person_id}/roles", "a unit's role needs the person to have a unit"),
+            ("POST /people/{person_id}/password", "the current password must be right and the new one meet the policy"),
+            ("POST /people/{person_id}/password-reset", "the new password must meet the policy"),
+        )),
+        KnownBehaviour("GET /units/{unit_id}", "the units are the directory every signed-in person picks from (a notice's "
+                       "units, a person's unit): no object of one unit", read_by_every_unit=True),
+        KnownBehaviour("POST /sessions", "signing in with a name and password that are schema-valid but not an "
+                       "account's is a 401 (429 once repeated failures lock it)", positive_may_be_422=True),
     ],
     "followups": [
         KnownBehaviour("POST /cases/{case_id}/extension", "a new deadline must not be before the day it is granted "
@@ -324,7 +346,7 @@ def _assert_schema_served(url: str) -> None:
 
 @pytest.fixture(scope="module")
 def fuzz_services(infra, session_prefix):
-    with running_services(infra, f"{session_prefix}_fuzz", SERVICES) as running:
+    with running_services(infra, f"{session_prefix}_fuzz", (*SERVICES, "directory")) as running:
         wait_for_schemas(running)
         seed_world(running)
         yield running
@@ -340,8 +362,7 @@ def fuzz_runs(request, fuzz_services, tmp_path_factory):
     return runs
 
 
-@pytest.mark.parametrize("role", list(ROLES))
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service, role", RUNS)
 def test_the_service_keeps_what_its_openapi_promises(fuzz_runs, service, role):
     run = fuzz_runs[(service, role)]
     generated, exit_code = run.generated, run.exit_code
