@@ -48,7 +48,7 @@ FERRETDB_SOURCES = ("main.go", "go.mod", "go.sum")
 FERRETDB_BIN = CACHE / "bin" / "duban-ferretdb-{}-{}".format(FERRETDB_VERSION, hashlib.sha256(b"".join(
     (ROOT / "deploy/ferretdb" / name).read_bytes() for name in FERRETDB_SOURCES)).hexdigest()[:12])
 MONGO_ENGINES = ("postgresql", "sqlite")
-SERVICES = {"directory": 8004, "tasks": 8001, "notices": 8002, "followups": 8003}
+SERVICES = {"directory": 8004, "tasks": 8001, "notices": 8002, "followups": 8003, "messages": 8005}
 PORTAL_PORT = 8000
 SERVERS = ("kafka", "postgres", "ferretdb")
 

@@ -22,6 +22,7 @@ import yaml
 from services.api_client import ApiError, HttpAnswer, InvalidServiceUrl, ServiceRefused, decode_answer, http_call, service_url
 from shared.clock import SHANGHAI, SystemClock
 from shared.deadlines import CalendarOutOfRange, overdue_working_days
+from shared import event_words
 from shared.envelope import Actor, EventEnvelope, format_time
 from shared.eventstore.base import EventStore, VerificationResult
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -34,6 +35,7 @@ PAGE_SIZE = 100  # flask-smorest's largest page
 MAX_PAGES = 10_000  # a guard against a server that never stops answering with more pages
 # The order services are shown in when two events carry the same recorded time (a notice causes its cases).
 SERVICE_ORDER = ("notices", "followups", "tasks")
+LABEL_WIDTH = 20  # terminal columns of the timeline's label column (复查未通过，退回整改)
 
 
 
@@ -350,60 +352,9 @@ def format_actor(actor: Actor) -> str:
     return "/".join(part for part in (actor.user_id, actor.role, actor.unit) if part)
 
 
-def _problems_count(data: Mapping) -> str:
-    return f"{len(data.get('problems') or [])}个问题"
-
-
-def _doc_number(data: Mapping) -> str:
-    return f" {data['doc_number']}" if data.get("doc_number") else ""
-
-
-def _units(values: Any) -> str:
-    return "、".join(str(v) for v in values or []) or "—"
-
-
-# One short line per event type: what happened, in the words of the office.
-_SUMMARIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "NoticeDrafted": lambda d: f"草稿：《{(d.get('content') or {}).get('title', '')}》",
-    "NoticeIssued": lambda d: (f"{d.get('kind', '')}《{d.get('title', '')}》{_doc_number(d)}，{_problems_count(d)}，"
-                               f"督办对象 {_units(d.get('target_units'))}{'，挂牌督办' if d.get('listed') else ''}"),
-    "NoticeSigned": lambda d: f"{d.get('unit')} 签收 {d.get('signed_on')}{'（逾期签收）' if d.get('late') else ''}",
-    "NoticeSignOverdue": lambda d: f"签收时限 {d.get('deadline')} 已过，未签收：{_units(d.get('unsigned_units'))}",
-    "NoticeProblemClosed": lambda d: f"问题 {d.get('problem_id')} 已销号 {d.get('closed_on')}",
-    "NoticeCleared": lambda d: f"全部问题已销号，通知清零 {d.get('cleared_on')}",
-    "NoticeWithdrawn": lambda d: f"撤回：{d.get('reason')}",
-    "RectificationOpened": lambda d: (f"{d.get('problem_id')} 责任单位 {d.get('responsible_unit')}，"
-                                      f"整改时限 {d.get('deadline') or '—'}：{d.get('description', '')}"),
-    "RectificationPlanSubmitted": lambda d: f"整改方案：{d.get('plan', '')}",
-    "RectificationProgressReported": lambda d: f"整改进展：{d.get('summary', '')}",
-    "RectificationReported": lambda d: f"整改报告（复查时限 {d.get('reinspection_due') or '—'}）：{d.get('summary', '')}",
-    "ReinspectionPassed": lambda d: f"复查通过：{d.get('findings', '')}",
-    "ReinspectionFailed": lambda d: f"复查未通过，退回整改：{d.get('findings', '')}",
-    "RectificationClosed": lambda d: f"销号 {d.get('closed_on')}（{'按期' if d.get('on_time', True) else '逾期'}）",
-    "DeadlineExtended": lambda d: (f"延期 {d.get('previous_deadline') or '—'} → {d.get('new_deadline')}，"
-                                   f"批准人 {d.get('approver')}：{d.get('reason', '')}"),
-    "RectificationOverdue": lambda d: f"逾期：整改时限 {d.get('deadline')}，{d.get('detected_on')} 发现",
-    "RectificationEscalated": lambda d: (f"{escalation_label(d.get('level'))}{'（自动）' if d.get('automatic') else ''}"
-                                         f"{_doc_number(d)}：{d.get('reason', '')}"),
-    "RectificationCommended": lambda d: f"表彰{_doc_number(d)}：{d.get('reason', '')}",
-    "RectificationWithdrawn": lambda d: f"整改事项撤销：{d.get('reason', '')}",
-    "TaskNoticeLinked": lambda d: f"任务 {d.get('task_id')} 关联本通知，{len(d.get('matter_ids') or [])}个督办事项",
-    "TaskNoticeWithdrawn": lambda d: f"任务 {d.get('task_id')} 的相关通知已撤回",
-    "TaskMatterClosed": lambda d: (f"任务 {d.get('task_id')} 的督办事项 {d.get('matter_id')} 已销号 {d.get('closed_on')}"
-                                   f"（{'按期' if d.get('on_time', True) else '逾期'}）"),
-}
-
-
 def summarize(event_type: str, data: Mapping[str, Any], limit: int = 80) -> str:
-    """A short line about an event's data; unknown types list their plain fields."""
-    summary = _SUMMARIES.get(event_type)
-    if summary is not None:
-        try:
-            return shorten(summary(data), limit)
-        except (AttributeError, TypeError, KeyError):
-            pass  # an older or unexpected shape: fall back to the plain fields
-    plain = [f"{k}={v}" for k, v in data.items() if isinstance(v, (str, int, float, bool)) and v not in ("", None)]
-    return shorten(", ".join(plain), limit)
+    """The event's one-line summary (shared.event_words, as the portal and the messages say it), cut to fit a line."""
+    return shorten(event_words.summary(event_type, data or {}), limit)
 
 
 def format_timeline_line(entry: TimelineEntry) -> str:
@@ -411,8 +362,10 @@ def format_timeline_line(entry: TimelineEntry) -> str:
     backfill = event.data.get("backfill") or {}
     occurred = (f"  [补录 backfilled: occurred {event.data['occurred_on']}, reason: {backfill['reason']}]"
                 if backfill.get("reason") and event.data.get("occurred_on") else "")
+    label = event_words.label(event.type, event.data or {})
+    label += " " * max(0, LABEL_WIDTH - display_width(label))
     return (f"{shanghai_time(event.recorded_at)}  {event.type:<29}  {event.stream_id} v{event.version}  "
-            f"{format_actor(event.actor)}  {summarize(event.type, event.data)}{occurred}")
+            f"{format_actor(event.actor)}  {label}  {summarize(event.type, event.data)}{occurred}")
 
 
 def format_check(check: StreamCheck) -> str:
@@ -444,7 +397,8 @@ def timeline_to_json(timeline: Timeline, checks: Sequence[StreamCheck]) -> list[
         "type": e.event.type,
         "event_id": e.event.event_id,
         "actor": e.event.actor.to_dict(),
-        "summary": summarize(e.event.type, e.event.data),
+        "label": event_words.label(e.event.type, e.event.data or {}),
+        "summary": event_words.summary(e.event.type, e.event.data or {}),
         "occurred_on": e.event.data.get("occurred_on"),  # the business date of a step (补录 keeps its real day)
         "data": e.event.to_dict()["data"],
         "stream_verified": verified.get((e.service, e.event.stream_id)),

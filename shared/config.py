@@ -62,6 +62,14 @@ class Settings:
     tasks_url: str = field(default_factory=lambda: _env("DUBAN_TASKS_URL", "http://127.0.0.1:8001"))
     notices_url: str = field(default_factory=lambda: _env("DUBAN_NOTICES_URL", "http://127.0.0.1:8002"))
     followups_url: str = field(default_factory=lambda: _env("DUBAN_FOLLOWUPS_URL", "http://127.0.0.1:8003"))
+    # the messages service: its channels (SMTP, SMS gateway, IM group robots; services/messages/adapters/channels.py),
+    # the offices' own message rules (services/messages/rules.yaml has the defaults), the portal's address for links
+    # in messages, quiet hours for SMS and IM (Beijing time; deferred, never dropped), how often the dispatcher looks
+    messages_config: str | None = field(default_factory=lambda: _env("DUBAN_MESSAGES_CONFIG", "") or None)
+    message_rules: str | None = field(default_factory=lambda: _env("DUBAN_MESSAGE_RULES", "") or None)
+    portal_url: str = field(default_factory=lambda: _env("DUBAN_PORTAL_URL", "http://127.0.0.1:8000"))
+    quiet_hours: str = field(default_factory=lambda: _env("DUBAN_QUIET_HOURS", "22:00-07:30"))
+    dispatch_seconds: float = field(default_factory=lambda: float(_env("DUBAN_DISPATCH_SECONDS", "0.5")))
     # where the portal signs people in; empty: no directory, only the local accounts (development mode's demo ones)
     directory_url: str | None = field(default_factory=lambda: _env("DUBAN_DIRECTORY_URL", "") or None)
     # callers whose X-Forwarded-For names the client (the portal signs people in for them); comma-separated

@@ -235,3 +235,73 @@ class PasswordChanged(DomainEvent):  # 密码已修改（或由管理员重置�
     username: str
     reset: bool
     epoch: int
+
+
+# -- messages (消息提醒) ---------------------------------------------------------------------------
+# Every delivery is an event: queued, attempted, sent (with the gateway's answer), failed (attempt, error), dead-lettered,
+# requeued by office staff, read (in-portal inbox). One stream per message, whose id follows from (rule, item,
+# recipient, channel, occurrence): the same reminder is never queued twice.
+
+@dataclass(frozen=True)
+class MessageQueued(DomainEvent):  # 消息已生成（待发送）
+    message_id: str
+    rule: str  # the rule that asked for it (services/messages/rules.yaml)
+    channel: str  # inbox | email | sms | wecom | dingtalk
+    recipient: str | None  # the person's username (None for a unit's IM group)
+    recipient_name: str
+    unit: str | None  # the recipient's unit
+    address: str | None  # e-mail address or mobile (None for the inbox and IM groups)
+    subject: str
+    body: str
+    link: str | None = None  # the portal page of the item (path)
+    notice_id: str | None = None
+    case_id: str | None = None
+    occurrence: str = ""  # what makes a repeat a new message (a deadline, a level)
+    not_before: str | None = None  # ISO time: deferred past quiet hours
+    mentions: list[str] = field(default_factory=list)  # mobiles @-mentioned in an IM group
+
+
+@dataclass(frozen=True)
+class DeliveryAttempted(DomainEvent):  # 开始发送（第 n 次）
+    message_id: str
+    attempt: int
+    lease_until: str  # ISO time: another worker takes it over after this if nothing was recorded
+
+
+@dataclass(frozen=True)
+class MessageSent(DomainEvent):  # 已发送（网关已接收）
+    message_id: str
+    attempt: int
+    answer: str  # the gateway's answer, e.g. "250 2.0.0 OK" or "HTTP 200 {errcode: 0}"
+    sent_at: str
+    notice_id: str | None = None
+    case_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryFailed(DomainEvent):  # 发送失败（将重试）
+    message_id: str
+    attempt: int
+    error: str
+    retry_at: str | None  # ISO time of the next attempt; None when it goes to the dead-letter list
+
+
+@dataclass(frozen=True)
+class MessageDeadLettered(DomainEvent):  # 发送失败，已转入待处理列表
+    message_id: str
+    attempts: int
+    error: str
+    notice_id: str | None = None
+    case_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageRequeued(DomainEvent):  # 已重新发送（督导办从待处理列表）
+    message_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class MessageRead(DomainEvent):  # 已读（站内消息）
+    message_id: str
+    read_at: str

@@ -51,3 +51,21 @@ def _built_in_and_provisional_calendars_after_each_test():
     """A test that recorded a year's holiday arrangement leaves the process counting on it; the next one must not."""
     yield
     use_recorded_arrangements([])
+
+
+@pytest.fixture(scope="session")
+def smtp_sink(tmp_path_factory):
+    """A real SMTP server process (tests/sinks.py) for the session; a test clears it before use."""
+    from tests.sinks import SmtpSink
+
+    with SmtpSink(tmp_path_factory.mktemp("smtp-sink")) as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def http_sink(tmp_path_factory):
+    """A real HTTP process standing in for the SMS gateway and IM robots; a test resets and clears it before use."""
+    from tests.sinks import HttpSink
+
+    with HttpSink(tmp_path_factory.mktemp("http-sink")) as sink:
+        yield sink

@@ -141,8 +141,9 @@ class TestTimeline:
         assert sorted(types[1:]) == ["RectificationOpened", "RectificationOpened", "TaskNoticeLinked"]
         assert f"{notice_id} v1  cli.office/office_staff/{OFFICE}" in events[0]
         opened = sorted(line.split()[3] + " " + " ".join(line.split()[6:]) for line in events if " RectificationOpened " in line)
-        assert opened == [f"{notice_id}:P1 P1 责任单位 巴州区教育局，整改时限 {IN_20_DAYS}：部分学校D级危房未拆除",
-                          f"{notice_id}:P2 P2 责任单位 恩阳区教育局，整改时限 {FIVE_DAYS}：食堂从业人员健康证过期"]
+        assert opened == [  # the label column, then the summary
+            f"{notice_id}:P1 建立整改事项 问题 P1 部分学校D级危房未拆除；责任单位：巴州区教育局；整改时限：{IN_20_DAYS}",
+            f"{notice_id}:P2 建立整改事项 问题 P2 食堂从业人员健康证过期；责任单位：恩阳区教育局；整改时限：{FIVE_DAYS}"]
         checks = lines[lines.index("哈希链校验 / hash-chain verification:") + 1:]
         assert len(checks) == 4 and all(line.startswith("  ✓ ") and "chain ok" in line for line in checks), checks
         assert {line.split()[2].rstrip(":") for line in checks} == {notice_id, f"{notice_id}:P1", f"{notice_id}:P2", task_id}

@@ -304,7 +304,8 @@ def test_lines_show_beijing_time_type_stream_actor_and_summary():
                                                       Actor("li.si", "unit_handler", "巴州区人民政府")))
     line = lifecycle.format_timeline_line(entry)
     assert line.startswith("2026-11-23 09:00:00.250  NoticeSigned ")
-    assert "notice-1 v1  li.si/unit_handler/巴州区人民政府  巴州区人民政府 签收 2026-11-23（逾期签收）" in line
+    label = "签收" + " " * 16  # the label column is 20 terminal columns wide
+    assert f"notice-1 v1  li.si/unit_handler/巴州区人民政府  {label}  巴州区人民政府 于 2026-11-23 签收（逾期签收）" in line
     assert lifecycle.format_actor(Actor.system("followups-watcher")) == "system:followups-watcher/system"
 
 
@@ -323,11 +324,18 @@ class TestSummaries:
         issued = {"kind": "督办通知", "title": "校舍安全", "doc_number": "巴教督〔2026〕7号",
                   "target_units": ["巴州区人民政府", "恩阳区人民政府"], "problems": [{}, {}], "listed": True}
         assert lifecycle.summarize("NoticeIssued", issued) == (
-            "督办通知《校舍安全》 巴教督〔2026〕7号，2个问题，督办对象 巴州区人民政府、恩阳区人民政府，挂牌督办")
+            "督办通知《校舍安全》（巴教督〔2026〕7号）；督办对象：巴州区人民政府、恩阳区人民政府；问题2个；挂牌督办")
         escalated = {"level": "interview", "reason": "逾期未整改", "doc_number": "巴教督〔2026〕9号"}
-        assert lifecycle.summarize("RectificationEscalated", escalated) == "约谈 巴教督〔2026〕9号：逾期未整改"
+        assert lifecycle.summarize("RectificationEscalated", escalated) == "事由：逾期未整改；文号：巴教督〔2026〕9号"
         late = {"closed_on": "2026-12-01", "on_time": False}
-        assert lifecycle.summarize("RectificationClosed", late) == "销号 2026-12-01（逾期）"
+        assert lifecycle.summarize("RectificationClosed", late) == "于 2026-12-01 销号（逾期完成）"
+
+    def test_the_line_names_the_event_by_its_label(self):
+        escalated = {"level": "interview", "reason": "逾期未整改", "doc_number": "巴教督〔2026〕9号"}
+        entry = lifecycle.TimelineEntry("followups", _event("notice-1:P1", 3, "RectificationEscalated", T0, escalated,
+                                                            Actor("wang", "office_staff", "巴中市教育督导室")))
+        line = lifecycle.format_timeline_line(entry)
+        assert "wang/office_staff/巴中市教育督导室  约谈" + " " * 16 + "  事由：逾期未整改" in line
 
     def test_unknown_types_and_odd_shapes_fall_back_to_the_plain_fields(self):
         assert lifecycle.summarize("SomethingNew", {"a": "x", "b": 2, "nested": {"c": 1}, "empty": ""}) == "a=x, b=2"

@@ -15,11 +15,12 @@ from flask import Blueprint, flash, redirect, request, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.datastructures import MultiDict
 
+from shared import event_words
 from shared.auth import Role
 from shared.errors import Forbidden, NotFound
 from shared.deadlines import describe_lateness_zh
 from services.api_client import ServiceUnreachable
-from shared.vocabulary import ESCALATION_ZH, NOTICE_KINDS, NOTICE_STATUS_ZH, ROLE_ZH
+from shared.vocabulary import NOTICE_KINDS, NOTICE_STATUS_ZH, ROLE_ZH
 from services.portal.domain.model import CaseRecord, NoticeRecord, PortalModel, TimelineEntry
 from services.portal.domain.queries import LightRule, NoticeFilter, Viewer, notice_rows, timeline, timeline_verification
 from services.portal.entrypoints.common import (
@@ -442,34 +443,12 @@ def _post_notice(path: str, body: dict, key: str | None) -> bool:
 
 # -- the audit timeline ---------------------------------------------------------------------------------
 
-EVENT_ZH = {
-    # notices
-    "NoticeDrafted": "保存通知草稿", "NoticeIssued": "下发督办通知", "NoticeSigned": "签收", "NoticeSignOverdue": "逾期未签收",
-    "NoticeProblemClosed": "问题销号", "NoticeCleared": "通知清零", "NoticeWithdrawn": "撤回督办通知",
-    # followups
-    "RectificationOpened": "建立整改事项", "RectificationPlanSubmitted": "提交整改方案",
-    "RectificationProgressReported": "报告整改进展", "RectificationReported": "提交整改报告", "ReinspectionPassed": "复查通过",
-    "ReinspectionFailed": "复查未通过，退回整改", "RectificationClosed": "销号", "DeadlineExtended": "延期",
-    "RectificationOverdue": "整改逾期", "RectificationEscalated": "督办升级", "RectificationCommended": "表彰",
-    "RectificationWithdrawn": "撤销整改事项",
-    # tasks
-    "TaskNoticeLinked": "关联督导任务", "TaskNoticeWithdrawn": "督导任务关联通知撤回", "TaskMatterClosed": "督导任务事项销号",
-    "TaskProgressRecorded": "记录任务进展", "TaskCompleted": "任务完成", "TaskCancelled": "任务取消",
-}
-TARGET_ZH = {"unit": "单位", "person": "个人"}
-# The services' own processes, as they sign the events they raise (shared.envelope.Actor.system).
-SYSTEM_ACTOR_ZH = {"tasks": "督导任务服务", "notices": "督办通知服务", "followups": "整改跟踪服务",
-                   "notices-sign-for-watcher": "签收时限监测", "followups-deadline-watcher": "整改时限监测"}
 TIMELINE_HEADERS = ("序号", "时间", "事件", "对象", "操作人", "角色", "单位", "应办时限", "提前/逾期", "说明")
 CHAIN_REASON_ZH = (("version", "版本号不连续"), ("prev_hash", "与前一事件的哈希不衔接"), ("hash", "事件内容与其哈希不符"))
 
 
 def event_label(entry: TimelineEntry) -> str:
-    label = EVENT_ZH.get(entry.type, entry.type)
-    if entry.type == "RectificationEscalated":
-        level = ESCALATION_ZH.get(entry.data.get("level"), entry.data.get("level"))
-        label = f"{label}·{level}" + ("（系统自动）" if entry.data.get("automatic") else "")
-    return label
+    return event_words.label(entry.type, entry.data)
 
 
 def timing_label(entry: TimelineEntry) -> str:
@@ -482,12 +461,9 @@ def is_late(entry: TimelineEntry) -> bool:
 
 
 def event_summary(entry: TimelineEntry) -> str:
-    """A short line of what the event says, in Chinese (empty for an event of an unexpected shape)."""
-    try:
-        return _short("；".join(part for part in [*_summary_parts(entry.type, entry.data), _backfill_part(entry.data)]
-                               if part))
-    except (AttributeError, TypeError, KeyError, ValueError):
-        return ""
+    """The event's one line (shared.event_words, as the CLI and the messages say it) and its 补录说明, cut to fit."""
+    return _short(event_words.SEPARATOR.join(part for part in (event_words.summary(entry.type, entry.data),
+                                                               event_words.backfill_note(entry.data)) if part))
 
 
 def backfilled_on(entry: TimelineEntry) -> str | None:
@@ -505,65 +481,6 @@ def step_time(entry: TimelineEntry, actor_name: str) -> str:
     return f"{occurred_on} 发生 · {recorded[:10]} {actor_name}补录" if occurred_on else recorded
 
 
-def _backfill_part(data: dict) -> str:
-    backfill = data.get("backfill") or {}
-    if not backfill.get("reason"):
-        return ""
-    recorded_for = f"（代{backfill['recorded_for']}登记）" if backfill.get("recorded_for") else ""
-    return f"补录说明：{backfill['reason']}{recorded_for}"
-
-
-def _summary_parts(kind: str, d: dict) -> list[str]:
-    def opt(label: str, name: str) -> str:
-        return f"{label}{d[name]}" if d.get(name) else ""
-
-    evidence = f"佐证材料{len(d['evidence'])}项" if d.get("evidence") else ""
-    if kind == "NoticeDrafted":
-        return [f"《{d['content']['title']}》"]
-    if kind == "NoticeIssued":
-        return [f"《{d['title']}》" + (d.get("doc_number") or ""), f"督办对象：{'、'.join(d.get('target_units') or [])}",
-                f"问题{len(d.get('problems') or [])}个", "挂牌督办" if d.get("listed") else "",
-                opt("签收时限", "sign_for_deadline")]
-    if kind == "NoticeSigned":
-        return [f"{d['unit']}于{d['signed_on']}签收" + ("（逾期签收）" if d.get("late") else "")]
-    if kind == "NoticeSignOverdue":
-        return [f"签收时限{d['deadline']}已过", f"未签收：{'、'.join(d.get('unsigned_units') or [])}"]
-    if kind in ("NoticeProblemClosed", "TaskMatterClosed"):  # a matter is <notice id>:<problem id>
-        problem = d.get("problem_id") or d["matter_id"].rsplit(":", 1)[-1]
-        return [f"问题{problem}于{d['closed_on']}销号"]
-    if kind == "NoticeCleared":
-        return [f"全部问题已于{d['cleared_on']}销号"]
-    if kind in ("NoticeWithdrawn", "RectificationWithdrawn"):
-        return [f"原因：{d['reason']}"]
-    if kind == "RectificationOpened":
-        return [f"{d['problem_id']} {d['description']}", f"责任单位：{d['responsible_unit']}", opt("整改时限", "deadline")]
-    if kind == "RectificationPlanSubmitted":
-        measures = f"措施{len(d['measures'])}项" if d.get("measures") else ""
-        return [f"整改方案：{d['plan']}", measures, opt("计划完成", "planned_completion")]
-    if kind == "RectificationProgressReported":
-        return [d["summary"], evidence]
-    if kind == "RectificationReported":
-        return [d["summary"], evidence, opt("复查时限", "reinspection_due")]
-    if kind in ("ReinspectionPassed", "ReinspectionFailed"):
-        return [f"复查意见：{d['findings']}"]
-    if kind == "RectificationClosed":
-        return [f"{d['closed_on']}销号", "按期完成" if d.get("on_time") else "逾期完成"]
-    if kind == "DeadlineExtended":
-        return [f"整改时限由{d.get('previous_deadline') or '（无）'}延至{d['new_deadline']}", f"理由：{d['reason']}",
-                f"批准人：{d['approver']}"]
-    if kind == "RectificationOverdue":
-        return [f"整改时限{d['deadline']}已过（{d['detected_on']}发现）"]
-    if kind == "RectificationEscalated":
-        accountable = d.get("level") == "accountability" and d.get("target")
-        target = f"对象：{TARGET_ZH.get(d['target'], d['target'])}" if accountable else ""
-        return [f"事由：{d['reason']}", opt("文号：", "doc_number"), opt("问责方式：", "measure"), target]
-    if kind == "RectificationCommended":
-        return [f"表彰事由：{d['reason']}", opt("文号：", "doc_number")]
-    if kind == "TaskNoticeLinked":
-        return [f"督办事项{len(d.get('matter_ids') or [])}个"]
-    return []
-
-
 def stream_label(entry: TimelineEntry, model: PortalModel) -> str:
     if entry.stream_type == "notice" or entry.stream_id in model.notices:
         return "督办通知"
@@ -579,9 +496,7 @@ def timeline_rows(entries: list[TimelineEntry], model: PortalModel) -> list[dict
     rows = []
     for number, entry in enumerate(entries, start=1):
         actor = entry.actor or {}
-        name = actor.get("name") or actor.get("user_id") or ""
-        if actor.get("role") == "system":
-            name = SYSTEM_ACTOR_ZH.get(name, name)
+        name = event_words.actor_name(actor)
         rows.append({
             "number": number, "time": step_time(entry, name), "event": event_label(entry),
             "subject": stream_label(entry, model), "actor": name,

@@ -371,7 +371,7 @@ def _deadline_date(kind: str, m: re.Match[str], year: int | None) -> date | None
     return None
 
 
-def _without_titles(text: str) -> str:
+def without_titles(text: str) -> str:
     """Blank out 《…》 spans (names of other documents) keeping offsets."""
     if "《" not in text:
         return text
@@ -382,7 +382,7 @@ def extract_deadlines(text: str, year: int | None) -> list[dict]:
     """Deadlines in an item: [{"text": "2020年底前", "date": "2020-12-31"}, {"text": "每年", "date": None}]."""
     found: list[dict] = []
     seen: set[str] = set()
-    for m in _DEADLINE.finditer(_without_titles(text)):
+    for m in _DEADLINE.finditer(without_titles(text)):
         phrase = text[m.start():m.end()].strip()
         if phrase in seen:
             continue
@@ -421,7 +421,7 @@ def extract_targets(text: str) -> list[str]:
     The number is found first; a qualifier or verb right before it ("达到",
     "培训") is then taken along, which keeps the scan linear.
     """
-    masked = _without_titles(text)
+    masked = without_titles(text)
     # One flag per character says what an earlier match took: an overlap check costs the match's own
     # length, where comparing with every span taken so far made a long section quadratic.
     taken = bytearray(len(masked))
@@ -525,7 +525,7 @@ def _lead_ok(text: str, start: int) -> bool:
 
 def extract_units(text: str) -> list[str]:
     """Organisations an item names as lead or partner ("会同省委组织部" → "省委组织部")."""
-    masked = _without_titles(text)
+    masked = without_titles(text)
     candidates: list[tuple[int, int]] = []
     for m in _LIST_UNIT.finditer(masked):
         if _lead_ok(masked, m.start()) and (m.group().startswith("各") or len(m.group()) >= 3):
