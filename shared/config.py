@@ -70,6 +70,8 @@ class Settings:
     portal_url: str = field(default_factory=lambda: _env("DUBAN_PORTAL_URL", "http://127.0.0.1:8000"))
     quiet_hours: str = field(default_factory=lambda: _env("DUBAN_QUIET_HOURS", "22:00-07:30"))
     dispatch_seconds: float = field(default_factory=lambda: float(_env("DUBAN_DISPATCH_SECONDS", "0.5")))
+    # where the portal reads and marks a person's messages and office staff retry failed deliveries (the messages API)
+    messages_url: str = field(default_factory=lambda: _env("DUBAN_MESSAGES_URL", "http://127.0.0.1:8005"))
     # where the portal signs people in; empty: no directory, only the local accounts (development mode's demo ones)
     directory_url: str | None = field(default_factory=lambda: _env("DUBAN_DIRECTORY_URL", "") or None)
     # callers whose X-Forwarded-For names the client (the portal signs people in for them); comma-separated

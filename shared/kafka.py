@@ -12,7 +12,7 @@ from shared.config import Settings
 
 log = logging.getLogger(__name__)
 
-TOPIC_NAMES = ("tasks", "notices", "followups", "directory", "dlq")
+TOPIC_NAMES = ("tasks", "notices", "followups", "directory", "messages", "dlq")
 DEFAULT_PARTITIONS = 3
 
 

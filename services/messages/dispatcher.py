@@ -25,6 +25,10 @@ DISPATCHER = Actor.system("messages-dispatcher")
 BATCH = 200  # messages looked at per pass; the rest wait for the next one
 
 
+def _at(moment: str) -> datetime:
+    return datetime.fromisoformat(moment)
+
+
 class Dispatcher:
     def __init__(self, context: ServiceContext, channels: dict[str, Channel], clock: Clock, portal_url: str):
         self.context, self.channels, self.clock = context, channels, clock
@@ -32,11 +36,10 @@ class Dispatcher:
 
     def due(self, now: datetime) -> list[MessageView]:
         """Queued and retrying messages whose time has come, and claims whose lease ran out, oldest first."""
-        moment = now.isoformat()
         rows = [row for status in (Status.QUEUED, Status.RETRYING) for row in MessageView.objects(status=status)
-                if not row.due_at or row.due_at <= moment]
-        rows += [row for row in MessageView.objects(status=Status.SENDING) if row.lease_until and row.lease_until <= moment]
-        return sorted(rows, key=lambda row: (row.due_at or "", row.queued_at))[:BATCH]
+                if not row.due_at or _at(row.due_at) <= now]
+        rows += [row for row in MessageView.objects(status=Status.SENDING) if row.lease_until and _at(row.lease_until) <= now]
+        return sorted(rows, key=lambda row: (_at(row.due_at) if row.due_at else now, row.queued_at))[:BATCH]
 
     def run_once(self) -> int:
         """One pass; returns how many messages were handed to a channel."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 
 from shared.bus import CommandContext
 from shared.clock import Clock
@@ -137,7 +137,8 @@ class Notifier:
 
     def _quiet_until(self, now: datetime) -> str | None:
         until = deferred_until(now, self.quiet.start, self.quiet.end)
-        return until.isoformat() if until is not None else None
+        # kept in UTC like every other time of this service, so that times compare as they are written
+        return until.astimezone(timezone.utc).isoformat() if until is not None else None
 
     def _notice_notification(self, kind: str, data: dict, occurrence: str, notice: dict):
         notice_id = data.get("notice_id") or notice.get("_id")

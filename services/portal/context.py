@@ -37,9 +37,10 @@ class PortalContext:
         return LightRule(self.clock.today(), self.policies)
 
     def service(self, name: str, token: str) -> ApiClient:
-        """The HTTP API of ``name`` (tasks, notices, followups, directory), called as the signed-in person."""
+        """The HTTP API of ``name`` (tasks, notices, followups, directory, messages), called as the signed-in person."""
         url = {"tasks": self.settings.tasks_url, "notices": self.settings.notices_url,
-               "followups": self.settings.followups_url, "directory": self.settings.directory_url}[name]
+               "followups": self.settings.followups_url, "directory": self.settings.directory_url,
+               "messages": self.settings.messages_url}[name]
         return ApiClient(url, token)
 
     def stop(self, timeout: float = 60) -> None:

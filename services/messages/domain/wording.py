@@ -37,7 +37,7 @@ def describe(kind: str, data: dict, notice: dict | None = None, case: dict | Non
         if notice.get("sign_for_deadline"):
             lines.append(f"签收时限：{notice['sign_for_deadline']}")
     subject = f"【{label}】{_short(item)}"
-    body = "\n".join([f"{label}：{summary}" if summary else label, *lines])
+    body = "\n".join([label, *([summary] if summary else []), *lines])
     return subject, body
 
 

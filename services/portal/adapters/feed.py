@@ -1,4 +1,4 @@
-"""The portal's read models are fed from the four topics (never from other databases): from the newest snapshot's
+"""The portal's read models are fed from the five topics (never from other databases): from the newest snapshot's
 positions, or from the beginning, then as events come."""
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from services.portal.domain.model import PortalModel
 
 log = logging.getLogger(__name__)
 
-SOURCE_TOPICS = ("tasks", "notices", "followups", "directory")
+SOURCE_TOPICS = ("tasks", "notices", "followups", "directory", "messages")
 
 
 class TopicFeed:
-    """Applies every event of the four topics (tasks, notices, followups, directory) to a model: first the history,
+    """Applies every event of the five topics (tasks, notices, followups, directory, messages) to a model: first the history,
     then as they come.
 
     No consumer group and no committed offsets: each portal process holds its own model. Without a snapshot

@@ -1,5 +1,5 @@
-"""The portal's picture of the whole 督办 system, built only from the events on the four topics (of the three
-services and the directory).
+"""The portal's picture of the whole 督办 system, built only from the events on the five topics (of the three
+services, the directory and the messages service).
 
 Plain Python: records for notices, cases, tasks and plans kept in step with their streams, every event
 kept in the timeline of the notice it belongs to, and each stream's hash chain checked as it arrives.
@@ -199,6 +199,13 @@ class PortalModel:
         self.units: dict[str, dict] = {}
         self.people: dict[str, dict] = {}
         self._unit_tree: UnitTree | None = None  # built from ``units`` when first asked after a change
+        # the messages topic (消息提醒): message id -> its delivery as a plain dict (see _on_MessageQueued); with the
+        # in-portal messages of each person (username -> ids, in the order queued) and how many are unread, and the
+        # deliveries about each notice or its cases (notice id -> ids, in the order queued)
+        self.messages: dict[str, dict] = {}
+        self.inbox: dict[str, list[str]] = {}
+        self.unread: dict[str, int] = {}
+        self.deliveries: dict[str, list[str]] = {}
 
     # -- applying events ----------------------------------------------------------------------------
 
@@ -498,6 +505,78 @@ class PortalModel:
             task.closed_matters.append(data["matter_id"])
         return data["notice_id"]
 
+    # messages (消息提醒) -------------------------------------------------------------------------------
+    # A message's events update its record; none joins a notice's timeline of events (the timeline tells each
+    # delivery as one line, from its record).
+
+    def _on_MessageQueued(self, entry, data, day):
+        message_id = data.get("message_id") or entry.stream_id
+        if message_id in self.messages:
+            return None
+        channel, recipient, case_id = data["channel"], data.get("recipient"), data.get("case_id")
+        notice_id = data.get("notice_id")
+        if not notice_id and isinstance(case_id, str):
+            case = self.cases.get(case_id)
+            notice_id = case.notice_id if case is not None else case_id.rsplit(":", 1)[0]
+        inbox = channel == "inbox"
+        self.messages[message_id] = {
+            "id": message_id, "rule": data.get("rule"), "channel": channel, "recipient": recipient,
+            "recipient_name": data.get("recipient_name"), "unit": data.get("unit"), "address": data.get("address"),
+            "subject": data.get("subject") or "", "body": data.get("body") or "", "link": data.get("link"),
+            "notice_id": notice_id, "case_id": case_id, "status": "unread" if inbox else "queued",
+            "queued_at": entry.recorded_at, "not_before": data.get("not_before"), "attempts": 0, "sent_at": None,
+            "answer": None, "error": None, "retry_at": None, "read_at": None}
+        if inbox and recipient:
+            self.inbox.setdefault(recipient, []).append(message_id)
+            self.unread[recipient] = self.unread.get(recipient, 0) + 1
+        if notice_id:
+            self.deliveries.setdefault(notice_id, []).append(message_id)
+        return None
+
+    def _message_step(self, entry, data, **changes) -> None:
+        message = self.messages.get(data.get("message_id") or entry.stream_id)
+        if message is None:
+            return None
+        if message["status"] == "unread" and changes.get("status", "unread") != "unread":
+            recipient = message["recipient"]
+            self.unread[recipient] = max(0, self.unread.get(recipient, 0) - 1)
+        message.update(changes)
+        return None
+
+    def _on_DeliveryAttempted(self, entry, data, day):
+        return self._message_step(entry, data, status="sending", attempts=data.get("attempt", 0))
+
+    def _on_MessageSent(self, entry, data, day):
+        return self._message_step(entry, data, status="sent", attempts=data.get("attempt", 0),
+                                  answer=data.get("answer"), sent_at=data.get("sent_at"), retry_at=None)
+
+    def _on_DeliveryFailed(self, entry, data, day):
+        retry_at = data.get("retry_at")
+        return self._message_step(entry, data, status="retrying" if retry_at else "dead", error=data.get("error"),
+                                  attempts=data.get("attempt", 0), retry_at=retry_at)
+
+    def _on_MessageDeadLettered(self, entry, data, day):
+        return self._message_step(entry, data, status="dead", error=data.get("error"), retry_at=None)
+
+    def _on_MessageRequeued(self, entry, data, day):
+        return self._message_step(entry, data, status="queued", retry_at=None)
+
+    def _on_MessageRead(self, entry, data, day):
+        return self._message_step(entry, data, status="read", read_at=data.get("read_at"))
+
+    def inbox_of(self, username: str) -> list[dict]:
+        """The person's in-portal messages, newest first."""
+        messages = [self.messages[i] for i in reversed(self.inbox.get(username, ()))]
+        return sorted(messages, key=lambda m: m["queued_at"], reverse=True)  # stable: the later queued first on a tie
+
+    def unread_count(self, username: str) -> int:
+        return self.unread.get(username, 0)
+
+    def deliveries_of(self, notice_id: str) -> list[dict]:
+        """Every message about the notice or its cases, in the order they were queued."""
+        messages = [self.messages[i] for i in self.deliveries.get(notice_id, ())]
+        return sorted(messages, key=lambda m: m["queued_at"])
+
     # -- the indexes the queries read -------------------------------------------------------------------
 
     def _index_case(self, case_id: str) -> None:
@@ -661,6 +740,8 @@ class PortalModel:
         self._handlers = {}
         self.__dict__.setdefault("units", {})
         self.__dict__.setdefault("people", {})
+        for name in ("messages", "inbox", "unread", "deliveries"):
+            self.__dict__.setdefault(name, {})
         self._unit_tree = None
 
     def adopt(self, other: "PortalModel") -> None:
@@ -679,6 +760,7 @@ class PortalModel:
             "streams": _as_dicts(self.streams),
             "units": dict(sorted(self.units.items())),
             "people": dict(sorted(self.people.items())),
+            "messages": dict(sorted(self.messages.items())),
         }
         canonical = json.dumps(state, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

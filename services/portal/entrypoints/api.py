@@ -39,6 +39,7 @@ from services.portal.entrypoints import (
     pages_dashboard,
     pages_directory,
     pages_ledger_import,
+    pages_messages,
     pages_notices,
     pages_plans,
     pages_reports,
@@ -84,7 +85,7 @@ def create_app(context: PortalContext | None = None, login_limiter: LoginLimiter
     app.context_processor(common.template_helpers)
     app.jinja_env.globals["csrf_field"] = csrf_field
     for module in (pages_dashboard, pages_notices, pages_cases, pages_reports, pages_plans, pages_calendars,
-                   pages_ledger_import, pages_directory):
+                   pages_ledger_import, pages_directory, pages_messages):
         app.register_blueprint(module.blp)
     _install_identity(app, context)
     _install_form_guard(app)

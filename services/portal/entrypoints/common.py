@@ -132,6 +132,28 @@ def shanghai_time(moment) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
+# -- contacts, masked on every page and export --------------------------------------------------------
+
+def masked_mobile(mobile: str | None) -> str:
+    """138****1234: enough to tell numbers apart, not enough to call."""
+    if not mobile:
+        return "—"
+    return f"{mobile[:3]}{'*' * (len(mobile) - 7)}{mobile[-4:]}" if len(mobile) >= 8 else "****"
+
+
+def masked_email(email: str | None) -> str:
+    """z***@example.cn."""
+    if not email:
+        return "—"
+    local, at, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if at else "***"
+
+
+def masked_address(address: str | None) -> str:
+    """An e-mail address or a mobile, masked as such."""
+    return masked_email(address) if address and "@" in address else masked_mobile(address)
+
+
 # -- exports ----------------------------------------------------------------------------------------
 
 def inert(value):

@@ -26,8 +26,8 @@ from services.portal.adapters.directory_client import DirectoryClient, ImportInt
 from services.portal.adapters.directory_workbook import read_directory_workbook, template_workbook
 from services.portal.adapters.ledger_workbook import MAX_BYTES, UnreadableWorkbook
 from services.portal.domain.directory_import import DirectoryImport, in_tree_order, read_directory
-from services.portal.entrypoints.common import (failure_headers, failure_status, load_args, load_form, portal,
-                                                render, user_token)
+from services.portal.entrypoints.common import (failure_headers, failure_status, load_args, load_form, masked_email,
+                                                masked_mobile, portal, render, user_token)
 from services.portal.entrypoints.pages_notices import one_of, require_roles, text
 
 blp = Blueprint("directory", __name__)
@@ -89,21 +89,9 @@ def refusal_zh(error: ApiError) -> str:
 
 # -- masking ----------------------------------------------------------------------------------------------
 
-@blp.app_template_filter("masked_mobile")
-def masked_mobile(mobile: str | None) -> str:
-    """138****1234: enough to tell numbers apart, not enough to call."""
-    if not mobile:
-        return "—"
-    return f"{mobile[:3]}{'*' * (len(mobile) - 7)}{mobile[-4:]}" if len(mobile) >= 8 else "****"
-
-
-@blp.app_template_filter("masked_email")
-def masked_email(email: str | None) -> str:
-    """z***@example.cn."""
-    if not email:
-        return "—"
-    local, at, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}" if at else "***"
+# (common.py has them: the timeline and the message pages mask contacts too)
+blp.add_app_template_filter(masked_mobile, "masked_mobile")
+blp.add_app_template_filter(masked_email, "masked_email")
 
 
 # -- forms ------------------------------------------------------------------------------------------------

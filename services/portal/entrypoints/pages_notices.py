@@ -23,6 +23,7 @@ from services.api_client import ServiceUnreachable
 from shared.vocabulary import NOTICE_KINDS, NOTICE_STATUS_ZH, ROLE_ZH
 from services.portal.domain.model import CaseRecord, NoticeRecord, PortalModel, TimelineEntry
 from services.portal.domain.queries import LightRule, NoticeFilter, Viewer, notice_rows, timeline, timeline_verification
+from services.portal.entrypoints.pages_messages import delivery_rows, with_deliveries
 from services.portal.entrypoints.common import (
     call_service,
     failed_call_status,
@@ -536,7 +537,7 @@ def notice_timeline(notice_id: str):
         model = context.model
         notice = visible_notice(model, notice_id)
         entries = [e for e in timeline(model, notice_id) if _may_see_entry(e, model, who)]
-        rows = timeline_rows(entries, model)
+        rows = with_deliveries(timeline_rows(entries, model), delivery_rows(model, notice_id, who))  # masked contacts
         chains = chain_results(model, entries)
         filename = f"督办通知时间线-{notice.doc_number or notice.id}"
         if args["format"] == "xlsx":

@@ -9,6 +9,7 @@ from .drafts import draft_tasks
 from .errors import PlanParseError, PlanParseTimeout
 from .normalize import MAX_BYTES, decode_document
 from .parser import parse_plan
+from .roles import UnitResolver, same_name
 
-__all__ = ["MAX_BYTES", "ParseDeadline", "PlanParseError", "PlanParseTimeout", "decode_document", "draft_tasks",
-           "parse_plan"]
+__all__ = ["MAX_BYTES", "ParseDeadline", "PlanParseError", "PlanParseTimeout", "UnitResolver", "decode_document",
+           "draft_tasks", "parse_plan", "same_name"]

@@ -51,6 +51,16 @@ _TAIL_SHORT = [
         r"访问量|浏览量|阅读量|浏览次数|当前位置|您的位置"
     ),
 ]
+# A line made only of a page's buttons and widgets ("打印 关闭", "字体：大 中 小", "微信 微博 QQ空间",
+# "扫一扫在手机打开当前页", "TOP"), however they are spaced, bracketed or separated.
+_FURNITURE_TOKEN = (
+    r"(?:我要)?打印(?:本页|此页|本文|文章|页面)?|关闭(?:本页|窗口|页面)?|分享(?:到|至)?|加入收藏|收藏本页|收藏|"
+    r"(?:返回|回到)(?:顶部|首页|列表)|顶部|top|字[号体]|大中小|[大中小]字|默认|视力保护色|护眼模式|"
+    r"微信(?:好友|朋友圈)?|微博|新浪微博|qq(?:空间|好友)?|扫一扫|扫码阅读|手机扫码|手机阅读|保存|"
+    r"(?:扫一扫)?(?:在|用)?手机(?:上)?(?:打开|查看|浏览|阅读)(?:当前|本)页(?:面)?"
+)
+_FURNITURE_SEPARATORS = re.compile(r"[\s|｜/／:：【】\[\]〔〕（）()<>《》·•×✕↑^+\-—_,，、.。]+")
+_FURNITURE_LINE = re.compile(rf"(?:{_FURNITURE_TOKEN})+", re.IGNORECASE)
 _TAIL_ANCHORED_RE = re.compile("|".join(f"(?:{p})" for p in _TAIL_ANCHORED), re.IGNORECASE)
 _TAIL_STRONG_RE = re.compile("|".join(f"(?:{p})" for p in _TAIL_STRONG), re.IGNORECASE)
 _TAIL_SHORT_RE = re.compile("|".join(f"(?:{p})" for p in _TAIL_SHORT), re.IGNORECASE)
@@ -100,9 +110,15 @@ def is_tail_marker(line: str) -> bool:
     """True for a line that only a site's footer or an official document's tail contains."""
     if len(line) <= 300 and (_TAIL_ANCHORED_RE.search(line) or _TAIL_STRONG_RE.search(line)):
         return True
-    if len(line) <= SHORT_LINE and _TAIL_SHORT_RE.search(line):
+    if len(line) <= SHORT_LINE and (_TAIL_SHORT_RE.search(line) or is_page_furniture(line)):
         return True
     return len(line) <= 80 and bool(PRINTED_ON.search(line))
+
+
+def is_page_furniture(line: str) -> bool:
+    """True for a line of page buttons only: 打印, 关闭窗口, 分享到, 字号 大 中 小, 返回顶部..."""
+    bare = _FURNITURE_SEPARATORS.sub("", line)
+    return bool(bare) and _FURNITURE_LINE.fullmatch(bare) is not None
 
 
 def is_page_number(line: str) -> bool:

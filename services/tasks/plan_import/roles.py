@@ -8,6 +8,7 @@ and bodies the action is done to ("督促各区县政府", "向市政府反馈",
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ NATIONAL = 4
 _LEVEL = r"(?:自治区|街道|[省市州盟县区旗乡镇])"
 # A place name: two or three characters, none of them a level or a word that cannot begin a name
 # ("2023年郎溪县…" is 郎溪县, not 年郎溪县; "县市区政府" names no place).
-_PLACE_CHAR = r"(?:(?![年的和与及在对我本全各该省市县区州旗乡镇级])[\u4e00-\u9fff])"
+_PLACE_CHAR = r"(?:(?![年的和与及在对我本全各该省市县区旗乡镇级])[\u4e00-\u9fff])"
 _PLACE = re.compile(rf"(?P<name>{_PLACE_CHAR}{{2,3}}?)(?P<level>{_LEVEL})")
 _NATIONAL_BODY = re.compile(
     r"^(?:国务院|中共中央|党中央|中央|国家|全国|教育部|财政部|人力资源和?社会保障部|民政部|公安部|司法部|审计署|"
@@ -119,6 +120,10 @@ def is_authority(name: str, scope: PlanScope) -> bool:
         return scope.level != NATIONAL
     named = _PLACE.match(name)
     if named is not None:
+        if scope.level == NATIONAL:
+            return False
+        if scope.place is None:
+            return bool(_TOP_BODY.match(name[named.end():]))  # whose place it is cannot be told
         if named["name"] in scope.places[:-1]:
             return True  # a higher place of the issuer: 宣城市… in a plan of 宣城市宣州区
         if named["name"] != scope.place:
@@ -149,9 +154,9 @@ class Role(Enum):
     MENTION = "mention"    # anything else: an object, a possessor, a recipient
 
 
-_CLAUSE_END = "。；;！？!?\n，,（()）"
-# Bodies of one list: "A、B", "A和B", "A及B".
-_JOINER = re.compile(r"^\s*(?:、|和|与|及|以及|，|,)\s*$")
+_CLAUSE_END = re.compile(r"[。；;！？!?\n，,（()）]")
+# Bodies of one list: "A、B", "A和B", "A及B" (not a comma: "报省政府，省教育厅负责" are two clauses).
+_JOINER = re.compile(r"^\s*(?:、|和|与|及|以及)\s*$")
 _ETC = r"(?:等[\u4e00-\u9fff]{0,6}?(?:单位|部门|机构|方面))?\s*"
 _LEAD_AFTER = re.compile(rf"^{_ETC}(?:共同|要|应|将)?(?:牵头|负责(?!同志|人))")
 _PARTNER_AFTER = re.compile(rf"^{_ETC}(?:共同|积极|要|应|按职责)?(?:配合|参与|协同|协助|协办)")
@@ -169,6 +174,11 @@ _MENTIONED_AFTER = re.compile(
 _ROLE_WORDS = re.compile(r"牵头|负责(?!同志|人)|配合|会同|协同|协助|参与|责任单位|责任部门")
 
 
+# Bounds on the text and units read word by word; a real measure is far below both.
+MAX_MEASURE = 20_000
+MAX_UNITS = 200
+
+
 @dataclass(frozen=True)
 class _Group:
     names: tuple[str, ...]
@@ -181,7 +191,7 @@ def _locate(text: str, names: Sequence[str]) -> tuple[list[tuple[int, int, str]]
     taken = bytearray(len(text))
     found: list[tuple[int, int, str]] = []
     missing: list[str] = []
-    for name in sorted(dict.fromkeys(names), key=len, reverse=True):
+    for name in sorted(names, key=len, reverse=True):
         hit = False
         position = 0
         while name and (start := text.find(name, position)) >= 0:
@@ -210,16 +220,18 @@ def _groups(text: str, mentions: list[tuple[int, int, str]]) -> list[_Group]:
 
 def _responsibility_parentheses(text: str) -> list[tuple[int, int]]:
     """Parentheses that say who is responsible: the one closing the measure, or any with a role word."""
-    spans = [m.span() for m in re.finditer(r"[（(][^（）()]{2,120}[）)]", text)]
+    closing = len(text.rstrip(" \t\n。；;."))
     return [
-        (start, end) for start, end in spans
-        if _ROLE_WORDS.search(text, start, end) or not text[end:].strip(" \t\n。；;.")
+        m.span() for m in re.finditer(r"[（(][^（）()]{2,120}[）)]", text)
+        if m.end() >= closing or _ROLE_WORDS.search(text, m.start(), m.end())
     ]
 
 
-def _role(text: str, group: _Group, parentheses: list[tuple[int, int]]) -> Role:
-    clause_start = max((text.rfind(ch, 0, group.start) for ch in _CLAUSE_END), default=-1) + 1
-    clause_end = min((i for ch in _CLAUSE_END if (i := text.find(ch, group.end)) >= 0), default=len(text))
+def _role(text: str, group: _Group, clause_ends: list[int], parentheses: list[tuple[int, int]]) -> Role:
+    preceding = bisect.bisect_left(clause_ends, group.start)
+    following = bisect.bisect_left(clause_ends, group.end)
+    clause_start = clause_ends[preceding - 1] + 1 if preceding else 0
+    clause_end = clause_ends[following] if following < len(clause_ends) else len(text)
     before = text[clause_start:group.start].strip()
     after = text[group.end:clause_end].strip()
     if before.endswith("由"):
@@ -250,18 +262,26 @@ def assign_roles(text: str, units: Iterable[str], scope: PlanScope = UNKNOWN_SCO
     as partners (会同B, B配合) partner, higher authorities excepted. Units that cannot be found in
     the text (a caller's own list) come last, in their order, as before.
     """
+    names = list(dict.fromkeys(units))
+    if len(text or "") > MAX_MEASURE or len(names) > MAX_UNITS:
+        # not one measure but a page the parser could not split: the old rule, minus the authorities
+        kept = [name for name in names if not is_authority(name, scope)]
+        return Roles(kept[0] if kept else None, tuple(kept[1:]))
     masked = without_titles(text or "")
-    mentions, missing = _locate(masked, list(units))
+    mentions, missing = _locate(masked, names)
+    clause_ends = [m.start() for m in _CLAUSE_END.finditer(masked)]
     parentheses = _responsibility_parentheses(masked)
-    read = [(group, _role(masked, group, parentheses)) for group in _groups(masked, mentions)]
+    read = [(group, _role(masked, group, clause_ends, parentheses)) for group in _groups(masked, mentions)]
     marked = [group for group, role in read if role in (Role.LEAD, Role.SHARED)]
     if marked:
         lead: str | None = marked[0].names[0]
-        # what the words mark is kept whoever it is; a partner only if not an authority
+        # what the words mark as doer is kept whoever it is; the other bodies that take part
+        # (partners, the rest of a responsibility parenthesis, other clauses' subjects) unless authorities
         involved = [
             name for group, role in read for name in group.names
-            if role in (Role.LEAD, Role.SHARED) or (role is Role.PARTNER and not is_authority(name, scope))
-        ]
+            if role in (Role.LEAD, Role.SHARED)
+            or (role in (Role.PARTNER, Role.TAIL, Role.SUBJECT) and not is_authority(name, scope))
+        ] + [name for name in missing if not is_authority(name, scope)]
     else:
         doers = [group for group, role in read if role is Role.TAIL] + [
             group for group, role in read if role is Role.SUBJECT]

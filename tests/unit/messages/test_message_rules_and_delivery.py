@@ -48,7 +48,8 @@ class TestRuleTable:
     def test_escalations_pick_the_rule_of_their_level(self):
         book = load_rules()
         assert [r.id for r in book.matching(OFFICE, "RectificationEscalated", {"level": "reminder"})] == ["reminder"]
-        assert [r.id for r in book.matching(OFFICE, "RectificationEscalated", {"level": "accountability"})] == ["serious-escalation"]
+        serious = book.matching(OFFICE, "RectificationEscalated", {"level": "accountability"})
+        assert [r.id for r in serious] == ["serious-escalation"]
 
     def test_an_office_may_have_its_own_rules(self, tmp_path):
         own = tmp_path / "rules.yaml"

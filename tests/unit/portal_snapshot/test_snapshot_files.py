@@ -101,6 +101,7 @@ class TestASnapshotRestoresTheModel:
                  for name in ("notices", "cases", "tasks", "plans", "streams")}
         state["timelines"] = {k: sorted(e.event_id for e in v) for k, v in sorted(model.timelines.items())}
         state["units"], state["people"] = dict(sorted(model.units.items())), dict(sorted(model.people.items()))
+        state["messages"] = dict(sorted(model.messages.items()))
         canonical = json.dumps(state, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
         assert model.digest() == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
