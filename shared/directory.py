@@ -173,6 +173,18 @@ class DirectoryCopy:
         return {name: difflib.get_close_matches(name, registered, n=3, cutoff=0.5)
                 for name in dict.fromkeys(names) if name not in registered}
 
+    def resolve_unit(self, name: str) -> str:
+        """The registered unit a document means by ``name`` (a plan's "省教育厅" for "安徽省教育厅"): the unit of that
+        name, else the one unit with that short name, else the one unit whose full name ends with it; else ``name``."""
+        self._fresh()
+        if name in self._units:
+            return name
+        for matches in ([n for n, row in self._units.items() if row.get("short_name") == name],
+                        [n for n in self._units if n.endswith(name)]):
+            if len(matches) == 1:
+                return matches[0]
+        return name
+
     def merged_units(self, names) -> dict[str, str]:
         """Units among ``names`` that were merged into another (撤并): name → the surviving unit."""
         self._fresh()

@@ -152,14 +152,16 @@ def two_problem_notice(n: int) -> dict:
 
 
 @contextmanager
-def running_services(stack: Stack, prefix: str, names, supervised: bool = False) -> RunningServices:
+def running_services(stack: Stack, prefix: str, names, supervised: bool = False,
+                     extra_env: dict | None = None) -> RunningServices:
     """Start web + worker of each named service on the stack's servers, with databases/topics of ``prefix``.
 
     ``supervised``: restart any of them that exits, with the launcher's back-off, as ``make run`` does (a worker
     stops itself when one of its threads dies, counting on that). The restarts are kept in ``restarts``.
+    ``extra_env``: more settings for every process (e.g. the messages service's channels).
     """
     env = {"DUBAN_DB_PREFIX": prefix, "DUBAN_TOPIC_PREFIX": prefix, "DUBAN_RELAY_IDLE_SECONDS": "0.02",
-           "DUBAN_DEADLINE_WATCH_SECONDS": "1"}
+           "DUBAN_DEADLINE_WATCH_SECONDS": "1", **(extra_env or {})}
     settings = Settings(mongo_url=stack.mongo_url, kafka_bootstrap=stack.kafka_bootstrap, db_prefix=prefix,
                         topic_prefix=prefix)
     ensure_topics(settings)

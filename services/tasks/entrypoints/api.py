@@ -52,6 +52,7 @@ from services.tasks.plan_import import (
     decode_document,
     draft_tasks,
     parse_plan,
+    same_name,
 )
 
 # Who reads what: a work plan (工作要点) is a published document, read by every role (GET /plans, /plans/<id>);
@@ -141,9 +142,15 @@ def _preview(data: bytes, field: str) -> dict:
         "draft": {
             "title": document["title"], "issuer": document["issuer"], "doc_number": document["doc_number"],
             "document_date": document["date"], "year": document["year"],
-            "source_sha256": hashlib.sha256(data).hexdigest(), "tasks": draft_tasks(document),
+            "source_sha256": hashlib.sha256(data).hexdigest(), "tasks": draft_tasks(document, resolve=_resolver()),
         },
     }
+
+
+def _resolver():
+    """The bodies a plan names, mapped onto the directory's units (each name as written when it has none)."""
+    directory = current_context().directory
+    return directory.resolve_unit if directory is not None else same_name
 
 
 def _task_inputs(tasks: list[dict]) -> tuple[TaskInput, ...]:

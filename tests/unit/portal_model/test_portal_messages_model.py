@@ -29,7 +29,8 @@ def world():
         patch.setattr(eventstore_base, "utc_now", clock.now)
         bus = Messages(clock)
         ids = {
-            "issued": bus.queue("inbox", "zhao", "赵伟", BAZHOU, "【下发督办通知】校园安全", notice_id=NOTICE, rule="notice-issued"),
+            "issued": bus.queue("inbox", "zhao", "赵伟", BAZHOU, "【下发督办通知】校园安全", notice_id=NOTICE,
+                                rule="notice-issued"),
             "inbox": bus.queue("inbox", "zhao", "赵伟", BAZHOU, "【催办】消防通道堵塞", notice_id=NOTICE, case_id=CASE),
             "sms": bus.queue("sms", "zhao", "赵伟", BAZHOU, "【催办】消防通道堵塞", address="13812341234", notice_id=NOTICE,
                              case_id=CASE),
