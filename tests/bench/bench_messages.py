@@ -1,0 +1,140 @@
+"""Messages: e-mails/s delivered to a real SMTP server by the messages service against raw smtplib sending the
+same messages to the same server in the same run (goal ≥ 0.7×), and the lag from a 催办 to its e-mail (p50/p99).
+
+    python tests/bench/bench_messages.py [--messages 300] [--reminders 100]
+"""
+from __future__ import annotations
+
+import argparse
+import smtplib
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from common import bench_settings, bench_stack, percentile, report, verdict
+
+from shared.bus import CommandContext
+from shared.envelope import Actor
+from services.messages.adapters.channels import EmailChannel, Outgoing
+from services.messages.adapters.read_models import MessageView
+from services.messages.bootstrap import bootstrap as bootstrap_messages
+from services.messages.dispatcher import Dispatcher
+from services.messages.domain.commands import QueueMessage
+from services.messages.domain.model import Draft, Status, message_id_for
+from tests.sinks import SmtpSink
+
+SENDER = "duban@office.example.cn"
+
+
+def drafts(count: int, run: str) -> list[Draft]:
+    return [Draft(message_id_for("bench", f"case-{run}-{n}", "zhao", "email", "x"), "bench", "email", "zhao", "赵伟",
+                  "南江县教育局", f"zhao{n}@nanjiang.example.cn", f"【催办】第{n}号问题：部分学校消防通道堵塞",
+                  "催办\n事项：部分学校消防通道堵塞\n责任单位：南江县教育局\n整改时限：2026-12-31", f"/cases/case-{n}",
+                  None, None, "x") for n in range(count)]
+
+
+def throughput(stack, count: int) -> dict:
+    with tempfile.TemporaryDirectory() as directory, SmtpSink(Path(directory)) as sink:
+        channel = EmailChannel("127.0.0.1", sink.port, SENDER, "巴中市教育督导办")
+        settings = replace(bench_settings(stack), quiet_hours="off")
+        context = bootstrap_messages(settings, channels={"email": channel})
+        queue = drafts(count, "t")
+        for draft in queue:
+            context.bus.handle(QueueMessage(draft), CommandContext.fresh(Actor.system("bench")))
+        dispatcher = Dispatcher(context, {"email": channel}, context.dependencies["clock"], settings.portal_url)
+        started = time.perf_counter()
+        while MessageView.objects(status=Status.SENT).count() < count:
+            if not dispatcher.run_once():
+                time.sleep(0.01)
+        service_seconds = time.perf_counter() - started
+        assert len(sink.wait_for(count, timeout=60)) == count
+        sink.clear()
+
+        # The same messages, composed the same way, sent with smtplib alone (a connection each, as the channel does).
+        raw = [channel.compose(Outgoing(d.message_id, "email", d.recipient_name, d.address, d.subject, d.body,
+                                        f"{settings.portal_url}{d.link}")) for d in queue]
+        started = time.perf_counter()
+        for message in raw:
+            with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as smtp:
+                smtp.send_message(message)
+        raw_seconds = time.perf_counter() - started
+        assert len(sink.wait_for(count, timeout=60)) == count
+    service_rate, raw_rate = count / service_seconds, count / raw_seconds
+    return {"service": service_rate, "raw": raw_rate, "ratio": service_rate / raw_rate}
+
+
+def lag(stack, reminders: int) -> list[float]:
+    """催办 recorded (followups) → e-mail accepted by the SMTP server, through Kafka and the messages worker."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.integration.test_messages_service import call, client, four_services, ok, set_up_directory
+    from services.directory.entrypoints.api import BLUEPRINTS as DIRECTORY_API, PUBLIC_PATHS
+    from services.followups.entrypoints.api import blp as followups_api
+    from services.notices.entrypoints.api import blp as notices_api
+    from shared.clock import SystemClock
+
+    with tempfile.TemporaryDirectory() as directory, SmtpSink(Path(directory)) as sink:
+        settings = replace(bench_settings(stack), quiet_hours="off", dispatch_seconds=0.05, deadline_watch_seconds=3600)
+        config = {"smtp": {"host": "127.0.0.1", "port": sink.port, "sender": SENDER}}
+        with four_services(settings, SystemClock(), Path(directory) / "channels.yaml", config) as contexts:
+            apps = {"directory": client(contexts["directory"], DIRECTORY_API, public_paths=PUBLIC_PATHS),
+                    "notices": client(contexts["notices"], [notices_api]),
+                    "followups": client(contexts["followups"], [followups_api])}
+            tokens = set_up_directory(apps["directory"], settings.jwt_secret)
+            time.sleep(6)  # every service has read the directory
+            notice = ok(call(apps["notices"], "post", "/notices", tokens["wang"], {
+                "kind": "督办通知", "title": "关于问题整改的督办通知", "issuer_unit": "巴中市人民政府教育督导委员会办公室",
+                "target_units": ["巴州区教育局"], "problems": [
+                    {"description": f"问题{n}", "responsible_unit": "巴州区教育局", "deadline_days": 30}
+                    for n in range(reminders)]}), 201)
+            cases = [f"{notice['id']}:P{n}" for n in range(1, reminders + 1)]
+            while not all(call(apps["followups"], "get", f"/cases/{c}", tokens["wang"]).status_code == 200
+                          for c in cases[-1:]):
+                time.sleep(0.2)
+            time.sleep(2)
+            sink.clear()
+            for case_id in cases:
+                ok(call(apps["followups"], "post", f"/cases/{case_id}/escalations", tokens["wang"],
+                        {"level": "reminder", "reason": "整改进度滞后"}))
+                time.sleep(0.02)
+            deadline = time.monotonic() + 120
+            while MessageView.objects(rule="reminder", channel="email", status=Status.SENT).count() < 2 * reminders:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            escalated = {e.stream_id: e.recorded_at for e in contexts["followups"].store.read_all()
+                         if e.type == "RectificationEscalated"}
+            lags = [(datetime.fromisoformat(row.sent_at) - escalated[row.case_id]).total_seconds()
+                    for row in MessageView.objects(rule="reminder", channel="email", status=Status.SENT)
+                    if row.case_id in escalated]
+    return lags
+
+
+def run(stack, messages: int = 300, reminders: int = 100) -> dict:
+    figures = throughput(stack, messages)
+    report(f"messages: {messages} e-mails to a real SMTP server (aiosmtpd process)", [
+        ("messages service", f"{figures['service']:.1f} e-mails/s (claim, send, record: three events each)"),
+        ("raw smtplib", f"{figures['raw']:.1f} e-mails/s"),
+        ("ratio", f"{figures['ratio']:.2f} (goal ≥ 0.7: {verdict(figures['ratio'] >= 0.7)})"),
+    ])
+    lags = lag(stack, reminders)
+    if lags:
+        report(f"messages: lag from a 催办 to its e-mail accepted ({len(lags)} e-mails)", [
+            ("p50", f"{percentile(lags, 50) * 1000:.0f} ms"), ("p99", f"{percentile(lags, 99) * 1000:.0f} ms"),
+            ("max", f"{max(lags) * 1000:.0f} ms")])
+    return {**figures, "lag_p99": percentile(lags, 99) if lags else None}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--reminders", type=int, default=100)
+    args = parser.parse_args(argv)
+    with bench_stack() as stack:
+        run(stack, args.messages, args.reminders)
+
+
+if __name__ == "__main__":
+    main()
