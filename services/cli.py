@@ -9,7 +9,7 @@ import click
 from shared.auth import Role, issue_token
 from shared.config import Settings
 
-SERVICE_NAMES = ("tasks", "notices", "followups", "directory")
+SERVICE_NAMES = ("tasks", "notices", "followups", "directory", "messages")
 
 
 @click.group()

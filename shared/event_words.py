@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 from shared.clock import SHANGHAI
 from shared.deadlines import describe_lateness_zh
-from shared.vocabulary import ACCOUNTABILITY_TARGET_ZH, ESCALATION_ZH, ROLE_ZH, UNIT_KIND_ZH
+from shared.vocabulary import ACCOUNTABILITY_TARGET_ZH, CHANNEL_ZH, ESCALATION_ZH, ROLE_ZH, UNIT_KIND_ZH
 
 SEPARATOR = "；"
 NONE_ZH = "（无）"
@@ -65,7 +65,6 @@ LABEL_ZH = {
     "MessageQueued": "生成消息", "DeliveryAttempted": "发送消息", "MessageSent": "消息已发送", "DeliveryFailed": "消息发送失败",
     "MessageDeadLettered": "消息转入待处理", "MessageRequeued": "重新发送消息", "MessageRead": "消息已读",
 }
-CHANNEL_ZH = {"inbox": "站内消息", "email": "电子邮件", "sms": "短信", "wecom": "企业微信群", "dingtalk": "钉钉群"}
 
 # The services' own processes, as they sign the events they raise (shared.envelope.Actor.system).
 SYSTEM_ACTOR_ZH = {"tasks": "督导任务服务", "notices": "督办通知服务", "followups": "整改跟踪服务",

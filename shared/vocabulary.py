@@ -116,3 +116,7 @@ NOTICE_STATUS_ZH = NoticeStatus.LABELS_ZH
 TASK_STATUS_ZH = TaskStatus.LABELS_ZH
 ESCALATION_ZH = EscalationLevel.LABELS_ZH
 UNIT_KIND_ZH = UnitKind.LABELS_ZH
+
+
+# The messages service's channels (services/messages), as a delivery line names them: 催办短信已发送至 …
+CHANNEL_ZH = {"inbox": "站内消息", "email": "邮件", "sms": "短信", "wecom": "企业微信群消息", "dingtalk": "钉钉群消息"}

@@ -12,6 +12,7 @@ import bench_eventsourcing_compare  # noqa: E402
 import bench_lag  # noqa: E402
 import bench_ledger_import  # noqa: E402
 import bench_list_endpoints  # noqa: E402
+import bench_messages  # noqa: E402
 import bench_plan_parser  # noqa: E402
 import bench_portal  # noqa: E402
 import bench_relay  # noqa: E402
@@ -31,3 +32,4 @@ if __name__ == "__main__":
         bench_lag.run(stack)
         bench_portal.run(stack)
         bench_ledger_import.run(stack)
+        bench_messages.run(stack)

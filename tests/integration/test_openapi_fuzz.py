@@ -47,7 +47,8 @@ PARTNER = "通江县教育局"  # a third district: partners in the first task (
 ROLES = {"office_staff": OFFICE, "unit_handler": OWN}
 # the directory is changed by administrators alone; a district's handler reads its own unit's people
 DIRECTORY_ROLES = {"admin": None, "unit_handler": OWN}
-RUNS = [(service, role) for service in SERVICES for role in ROLES] + [("directory", role) for role in DIRECTORY_ROLES]
+RUNS = ([(service, role) for service in SERVICES for role in ROLES] + [("directory", role) for role in DIRECTORY_ROLES]
+        + [("messages", role) for role in ROLES])
 
 SEED = int(os.environ.get("DUBAN_FUZZ_SEED", "20261212"))
 # test cases per operation and phase (coverage enumerates boundaries and broken constraints regardless)
@@ -346,7 +347,7 @@ def _assert_schema_served(url: str) -> None:
 
 @pytest.fixture(scope="module")
 def fuzz_services(infra, session_prefix):
-    with running_services(infra, f"{session_prefix}_fuzz", (*SERVICES, "directory")) as running:
+    with running_services(infra, f"{session_prefix}_fuzz", (*SERVICES, "directory", "messages")) as running:
         wait_for_schemas(running)
         seed_world(running)
         yield running

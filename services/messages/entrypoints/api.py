@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from shared.auth import Role
 from shared.errors import Forbidden, NotFound
-from shared.openapi import FILLED_TEXT, JsonBoolean
+from shared.openapi import FILLED_TEXT
 from shared.web import allow, command_context, create_service_app, current_actor, current_context, page_newest_first
 from services.messages.adapters.read_models import MessageView
 from services.messages.bootstrap import bootstrap
@@ -47,7 +47,7 @@ class MessageSchema(Schema):
 
 
 class InboxQuerySchema(Schema):
-    unread = JsonBoolean(metadata={"description": "true: only unread messages"})
+    unread = fields.Boolean(metadata={"description": "true: only unread messages"})
 
 
 class UnreadSchema(Schema):

@@ -19,7 +19,7 @@ from marshmallow import Schema, fields, validate
 from shared.auth import Role
 from shared.clock import SHANGHAI
 from shared.errors import Forbidden, NotFound
-from shared.vocabulary import ROLE_ZH
+from shared.vocabulary import CHANNEL_ZH, ROLE_ZH
 from services.api_client import ApiError
 from services.portal.domain.model import PortalModel
 from services.portal.domain.queries import Viewer
@@ -31,7 +31,6 @@ blp = Blueprint("messages", __name__)
 # The messages service's statuses and channels, in the portal's words.
 STATUS_ZH = {"unread": "未读", "read": "已读", "queued": "待发送", "sending": "发送中", "retrying": "等待重试",
              "sent": "已发送", "dead": "发送失败"}
-CHANNEL_ZH = {"inbox": "站内消息", "email": "邮件", "sms": "短信", "wecom": "企业微信消息", "dingtalk": "钉钉消息"}
 # Who watches every delivery (as the messages service lets them: GET /messages); office staff also send one again.
 DELIVERY_READERS = (Role.OFFICE_STAFF, Role.INSPECTOR, Role.AUDITOR)
 RETRIERS = (Role.OFFICE_STAFF,)

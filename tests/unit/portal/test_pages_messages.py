@@ -308,4 +308,4 @@ class TestMasking:
     def test_a_group_message_names_the_group_once(self):
         line = delivery_line({"channel": "wecom", "unit": BAZHOU, "recipient_name": f"{BAZHOU}工作群", "address": None,
                               "subject": "【整改已逾期】x", "status": "queued", "queued_at": None})
-        assert line == f"整改已逾期企业微信消息待发送至 {BAZHOU}工作群"
+        assert line == f"整改已逾期企业微信群消息待发送至 {BAZHOU}工作群"
