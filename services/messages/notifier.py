@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
 from shared.bus import CommandContext
-from shared.clock import Clock
+from shared.clock import SHANGHAI, Clock
 from shared.deadlines import CalendarOutOfRange, add_working_days
 from shared.envelope import Actor, EventEnvelope
 from shared.policy import PolicyBook
@@ -58,7 +58,9 @@ class Notifier:
         elif kind in ("NoticeCleared", "NoticeWithdrawn"):
             notice = TrackedNotice.objects(id=data["notice_id"]).first()
             TrackedNotice.objects(id=data["notice_id"]).update_one(set__live=False)
-            if kind == "NoticeCleared" and notice is not None:
+            # a clearing of the past (the last 销号 of a paper notice entered later) is history, not news
+            told = data.get("cleared_on", "") >= envelope.recorded_at.astimezone(SHANGHAI).date().isoformat()
+            if kind == "NoticeCleared" and notice is not None and told:
                 self.raise_for(kind, data, self._notice_notification(kind, data, envelope.event_id, notice.to_mongo()))
 
     def on_followups_event(self, envelope: EventEnvelope) -> None:
