@@ -172,7 +172,13 @@ def _header_counts() -> dict:
     who = g.get("viewer")
     if who is None:
         return {}
-    count = portal().model.unread_count(who.user_id) - len(g.get("just_read", ()))
+    model = portal().model
+    with portal().lock:
+        # messages this request marked read count as read already, unless the model has learnt it meanwhile
+        # (the messages topic may bring the MessageRead before the page is rendered: not subtracted twice)
+        still_unread = sum(1 for message_id in g.get("just_read", ())
+                           if model.messages.get(message_id, {}).get("status") == "unread")
+        count = model.unread_count(who.user_id) - still_unread
     return {"unread_messages": max(0, count), "watches_deliveries": may_watch_deliveries(who)}
 
 
