@@ -6,13 +6,7 @@ signed-in person (the directory itself refuses anyone but an administrator). Con
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import tempfile
-import time
 from itertools import groupby
-from pathlib import Path
 from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
@@ -22,6 +16,7 @@ from shared.auth import Role
 from shared.vocabulary import ROLE_ZH, UNIT_KIND_ZH
 from shared.accounts import MOBILE_PATTERN, USERNAME_PATTERN
 from services.api_client import ApiClient, ApiError, flatten_errors
+from services.portal.adapters.uploads import UploadShelf
 from services.portal.adapters.directory_client import DirectoryClient, ImportInterrupted
 from services.portal.adapters.directory_workbook import read_directory_workbook, template_workbook
 from services.portal.adapters.ledger_workbook import MAX_BYTES, UnreadableWorkbook
@@ -33,9 +28,8 @@ from services.portal.entrypoints.pages_notices import one_of, require_roles, tex
 blp = Blueprint("directory", __name__)
 
 ROLES = tuple(role for role in ROLE_ZH if role in Role.ALL)
-UPLOADS = Path(tempfile.gettempdir()) / "duban-directory-uploads"
-KEEP_SECONDS = 3600  # the workbook holds initial passwords: kept an hour at most, and removed once imported
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# the workbook holds initial passwords: kept an hour at most, and removed once imported
+UPLOADS = UploadShelf("duban-directory-uploads", keep_seconds=3600)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE_NAME = "单位与人员导入模板.xlsx"
 
@@ -422,7 +416,7 @@ def import_preview():
     except UnreadableWorkbook as unreadable:
         flash(str(unreadable), "error")
         return render("directory_import.html", result=None), 422
-    digest = _keep(data) if result.ok else None  # a workbook with mistakes is not kept: it is uploaded again
+    digest = UPLOADS.keep(data) if result.ok else None  # a workbook with mistakes is not kept: it is uploaded again
     return render("directory_import.html", result=result, digest=digest, filename=upload.filename,
                   kinds=UNIT_KIND_ZH), 200 if result.ok else 422
 
@@ -431,12 +425,12 @@ def import_preview():
 def import_confirm():
     _admin()
     digest = request.form.get("digest", "")
-    path = UPLOADS / f"{digest}.xlsx"
-    if not SHA256.match(digest) or not path.exists():
+    data = UPLOADS.get(digest)
+    if data is None:
         flash("待导入的文件已过期，请重新上传", "error")
         return redirect(url_for("directory.import_form"))
     try:
-        result = _checked(path.read_bytes())
+        result = _checked(data)
     except UnreadableWorkbook as unreadable:
         flash(str(unreadable), "error")
         return redirect(url_for("directory.import_form"))
@@ -451,7 +445,7 @@ def import_confirm():
               f"此前已登记单位 {done.units_registered} 个、人员 {done.people_registered} 人；"
               "改正后重新导入将从中断处继续。", "error")
         return redirect(url_for("directory.import_form"))
-    path.unlink(missing_ok=True)
+    UPLOADS.drop(digest)
     flash(f"导入完成：登记单位 {report.units_registered} 个（已存在 {report.units_found} 个），"
           f"登记人员 {report.people_registered} 人（已存在 {report.people_found} 人）", "success")
     return redirect(url_for("directory.people_page"))
@@ -461,15 +455,3 @@ def _checked(data: bytes) -> DirectoryImport:
     cells = read_directory_workbook(data)
     return read_directory(cells.units, cells.people, existing_units=_directory().unit_standing())
 
-
-def _keep(data: bytes) -> str:
-    """The upload, readable by this process's user only, until confirmed (or an hour); returns its sha256."""
-    UPLOADS.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for old in UPLOADS.glob("*.xlsx"):
-        if old.stat().st_mtime < time.time() - KEEP_SECONDS:
-            old.unlink(missing_ok=True)
-    digest = hashlib.sha256(data).hexdigest()
-    descriptor = os.open(UPLOADS / f"{digest}.xlsx", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
-    return digest

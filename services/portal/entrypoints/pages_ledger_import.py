@@ -7,16 +7,12 @@ confirmation the upload waits in a folder of the portal's host, named by its sha
 """
 from __future__ import annotations
 
-import hashlib
-import re
-import tempfile
-import time
-from pathlib import Path
 
 from flask import Blueprint, flash, redirect, request, url_for
 
 from shared.auth import Role
 from services.api_client import ApiError
+from services.portal.adapters.uploads import UploadShelf
 from services.portal.adapters.ledger_loader import LedgerLoader
 from services.portal.adapters.ledger_workbook import MAX_BYTES, UnreadableWorkbook, read_workbook
 from services.portal.domain.ledger_import import LedgerImport, read_ledger
@@ -25,9 +21,7 @@ from services.portal.entrypoints.pages_notices import require_roles
 
 blp = Blueprint("ledger_import", __name__)
 
-UPLOADS = Path(tempfile.gettempdir()) / "duban-ledger-uploads"
-KEEP_SECONDS = 24 * 3600
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+UPLOADS = UploadShelf("duban-ledger-uploads", keep_seconds=24 * 3600)
 STEP_ZH = {"plan": "整改方案", "progress": "整改进展", "completion": "整改报告", "reinspection": "复查", "close": "销号"}
 
 
@@ -50,7 +44,7 @@ def import_preview():
     except UnreadableWorkbook as unreadable:
         flash(str(unreadable), "error")
         return render("ledger_import.html", result=None), 422
-    digest = _keep(data)
+    digest = UPLOADS.keep(data)
     return render("ledger_import.html", result=result, digest=digest, filename=upload.filename, steps_zh=STEP_ZH), \
         200 if result.ok else 422
 
@@ -59,11 +53,11 @@ def import_preview():
 def import_confirm():
     require_roles(Role.OFFICE_STAFF, action_zh="导入整改台账")
     digest = request.form.get("digest", "")
-    path = UPLOADS / f"{digest}.xlsx"
-    if not SHA256.match(digest) or not path.exists():
+    data = UPLOADS.get(digest)
+    if data is None:
         flash("待导入的文件已过期，请重新上传", "error")
         return redirect(url_for("ledger_import.import_form"))
-    result = _checked(path.read_bytes())
+    result = _checked(data)
     if not result.ok:
         flash("台账有错误，未导入", "error")
         return redirect(url_for("ledger_import.import_form"))
@@ -75,7 +69,7 @@ def import_confirm():
     except (ApiError, TimeoutError) as error:  # what was recorded stays; importing again goes on from there
         flash(f"导入未完成：{error}。已导入的部分保留，重新导入将从中断处继续。", "error")
         return redirect(url_for("ledger_import.import_form"))
-    path.unlink(missing_ok=True)
+    UPLOADS.drop(digest)
     flash(f"已导入 {report.rows} 行：下发通知 {report.notices_issued} 份（已存在 {report.notices_found} 份），"
           f"记录办理步骤 {report.steps_recorded} 个", "success")
     return redirect(url_for("reports.ledger_page"))
@@ -86,13 +80,3 @@ def _checked(data: bytes) -> LedgerImport:
     return read_ledger(cells.headers, cells.rows, issuer=viewer().unit or "", today=portal().clock.today(),
                        header_row=cells.header_row)
 
-
-def _keep(data: bytes) -> str:
-    """The upload, kept until confirmed (or a day); returns its sha256."""
-    UPLOADS.mkdir(parents=True, exist_ok=True)
-    for old in UPLOADS.glob("*.xlsx"):
-        if old.stat().st_mtime < time.time() - KEEP_SECONDS:
-            old.unlink(missing_ok=True)
-    digest = hashlib.sha256(data).hexdigest()
-    (UPLOADS / f"{digest}.xlsx").write_bytes(data)
-    return digest
