@@ -70,6 +70,9 @@ class Settings:
     portal_url: str = field(default_factory=lambda: _env("DUBAN_PORTAL_URL", "http://127.0.0.1:8000"))
     quiet_hours: str = field(default_factory=lambda: _env("DUBAN_QUIET_HOURS", "22:00-07:30"))
     dispatch_seconds: float = field(default_factory=lambda: float(_env("DUBAN_DISPATCH_SECONDS", "0.5")))
+    # how often the messages worker looks whether the daily digest (每日待办摘要) is due: it goes out on the first pass
+    # past its hour (services/messages/rules.yaml, `digest.at`), so at most this late
+    digest_seconds: float = field(default_factory=lambda: float(_env("DUBAN_DIGEST_SECONDS", "300")))
     # where the portal reads and marks a person's messages and office staff retry failed deliveries (the messages API)
     messages_url: str = field(default_factory=lambda: _env("DUBAN_MESSAGES_URL", "http://127.0.0.1:8005"))
     # where the portal signs people in; empty: no directory, only the local accounts (development mode's demo ones)

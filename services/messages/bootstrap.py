@@ -48,5 +48,6 @@ def bootstrap(settings: Settings | None = None, store: EventStore | None = None,
     context.reactions["notices"] = notifier.on_notices_event
     context.reactions["followups"] = notifier.on_followups_event
     context.timers["message-watch"] = Timer(notifier.watch, settings.deadline_watch_seconds)
+    context.timers["message-digest"] = Timer(notifier.digest, settings.digest_seconds)
     context.timers["message-dispatch"] = Timer(dispatcher.run_once, settings.dispatch_seconds)
     return context

@@ -1,5 +1,5 @@
 """From what happened to the messages it asks for: the messages worker's reactions to the notices and followups
-topics, and its two watchers (签收时限前一个工作日仍未签收; 整改时限进入黄灯期).
+topics, its two watchers (签收时限前一个工作日仍未签收; 整改时限进入黄灯期) and the daily digest (每日待办摘要).
 
 It keeps the little it needs of notices and cases (adapters/read_models.py: TrackedNotice, TrackedCase), applies the
 office's rules (domain/rules.py) to people from the directory (shared/directory.py) and queues each message once.
@@ -18,6 +18,15 @@ from shared.policy import PolicyBook
 from shared.service import ServiceContext
 from services.messages.adapters.read_models import TrackedCase, TrackedNotice
 from services.messages.domain.commands import QueueMessage
+from services.messages.domain.digest import (
+    DIGEST_CHANNEL,
+    LiveNotice,
+    OpenCase,
+    compose_digest,
+    digest_day,
+    digest_draft,
+    relevant_by_unit,
+)
 from services.messages.domain.model import Notification, plan_messages
 from services.messages.domain.quiet_hours import deferred_until
 from services.messages.domain.rules import CASE_DUE_SOON, SIGN_DUE_SOON, RuleBook
@@ -40,6 +49,9 @@ class Notifier:
                  quiet: QuietHours, clock: Clock, policies: PolicyBook):
         self.context, self.rules, self.available, self.robots = context, rules, available, robots
         self.quiet, self.clock, self.policies = quiet, clock, policies
+        # the day this process made its digest pass: one pass a day, so that a person with nothing due in the
+        # morning is not sent a "daily" digest in the afternoon because a notice arrived meanwhile
+        self._digested_on: date | None = None
 
     # -- keeping what the rules need -----------------------------------------------------------------
 
@@ -117,6 +129,36 @@ class Notifier:
             return deadline <= add_working_days(today, working_days).isoformat()
         except CalendarOutOfRange:  # past every calendar: the window cannot be told, so nobody is told early
             return False
+
+    # -- the daily digest (每日待办摘要) -----------------------------------------------------------------------
+
+    def digest(self) -> int:
+        """On the first pass past the digest's hour (Beijing time) of a working day: each active person with an e-mail
+        address and something due gets one e-mail listing it. Once per person per day however often this runs and
+        however many workers run it (the message id is the person and the day). Returns how many were new."""
+        book = self.rules.digest
+        if DIGEST_CHANNEL not in self.available or not book.enabled_anywhere:
+            return 0
+        today = digest_day(self.clock.now(), book.at)
+        if today is None or today == self._digested_on:
+            return 0
+        directory = self.context.directory
+        people = [p for p in (directory.accounts() if directory is not None else []) if p.active and p.email and p.unit]
+        cases = [OpenCase(c.id, c.description or "", c.responsible_unit, c.issuer_unit, c.deadline, c.notice_title,
+                          c.doc_number) for c in TrackedCase.objects(open=True)]
+        notices = [LiveNotice(n.id, n.title or "", n.issuer_unit, tuple(n.target_units), tuple(n.signed_units),
+                              n.sign_for_deadline, n.doc_number) for n in TrackedNotice.objects(live=True)]
+        by_unit = relevant_by_unit(cases, notices)
+        queued = 0
+        for person in people:
+            found = compose_digest(person, today, *by_unit.get(person.unit, ([], [])), book, self.policies)
+            if found is not None and self.context.bus.handle(QueueMessage(digest_draft(person, today, found)),
+                                                             CommandContext.fresh(NOTIFIER)) is not None:
+                queued += 1
+        # only once every person was looked at: a pass cut short by an error is made again on the next tick, and the
+        # message ids keep those already queued from a second e-mail
+        self._digested_on = today
+        return queued
 
     # -- rules → messages ------------------------------------------------------------------------------
 
