@@ -4,7 +4,7 @@ from __future__ import annotations
 import inspect
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Callable, Protocol, Sequence, TypeVar
 
 from shared import metrics
 from shared.aggregate import Aggregate
@@ -68,7 +68,30 @@ class UnitOfWork:
     def save(self, aggregate: Aggregate, context: CommandContext) -> list[EventEnvelope]:
         if not aggregate.pending:
             return []
-        envelopes = self.store.append(AppendRequest(
+        return self._saved(aggregate, self.store.append(self._request(aggregate, context)))
+
+    def save_each(self, aggregates: Sequence[Aggregate], context: CommandContext, project: bool = True) -> list[bool]:
+        """Several aggregates, each on its own terms and in as few round trips as the store allows: per aggregate,
+        True when saved, False when a concurrent writer got there first (its pending events are not stored).
+
+        ``project=False`` leaves the read models to a later event that supersedes these (see apply_in_order) or
+        to the service's own topic."""
+        changed = [a for a in aggregates if a.pending]
+        outcomes = dict(zip((id(a) for a in changed),
+                            self.store.append_each([self._request(a, context) for a in changed]), strict=True))
+        saved: list[bool] = []
+        for aggregate in aggregates:
+            outcome = outcomes.get(id(aggregate), [])
+            if isinstance(outcome, ConcurrencyConflict):
+                saved.append(False)
+                continue
+            self._saved(aggregate, outcome, project)
+            saved.append(True)
+        return saved
+
+    @staticmethod
+    def _request(aggregate: Aggregate, context: CommandContext) -> AppendRequest:
+        return AppendRequest(
             stream_id=aggregate.id,
             stream_type=aggregate.stream_type,
             expected_version=aggregate.version,
@@ -77,13 +100,15 @@ class UnitOfWork:
             correlation_id=context.correlation_id,
             causation_id=context.causation_id,
             request_id=context.request_id,
-        ))
-        aggregate.version += len(aggregate.pending)
+        )
+
+    def _saved(self, aggregate: Aggregate, envelopes: list[EventEnvelope], project: bool = True) -> list[EventEnvelope]:
+        aggregate.version += len(envelopes)
         aggregate.pending.clear()
         self.appended.extend(envelopes)
         for envelope in envelopes:
             metrics.EVENTS_APPENDED.labels(service=self.service, type=envelope.type).inc()
-            if self.projector is not None:
+            if project and self.projector is not None:
                 self.projector(envelope)
         return envelopes
 

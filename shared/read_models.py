@@ -105,26 +105,33 @@ def settle_list_counts(documents: Iterable[type[Document]], quiet_for: timedelta
     return settled
 
 
-def apply_in_order(document: type[Document], event: EventEnvelope, changes: dict, push: dict | None = None) -> bool:
+def apply_in_order(document: type[Document], event: EventEnvelope, changes: dict, push: dict | None = None,
+                   supersedes: int = 0) -> bool:
     """Apply a stream's next event to its row (keyed by stream id) only if the row is at the version before.
 
     Events reach a projection twice and by two paths (right after the append, and from the service's own
     topic), so an update must neither apply twice nor skip ahead: the row's ``version`` is the guard.
     A row that is behind (its writer crashed before projecting) catches up from the topic, in order.
+    An event that sets everything its ``supersedes`` predecessors set may also be applied over a row that has
+    not seen them; they then find the row past them and change nothing.
     """
     update: dict = {"$set": {**changes, "version": event.version}}
     if push:
         update["$push"] = push
-    result = document._get_collection().update_one({"_id": event.stream_id, "version": event.version - 1}, update)
+    version = ({"$gte": event.version - 1 - supersedes, "$lt": event.version} if supersedes
+               else event.version - 1)
+    result = document._get_collection().update_one({"_id": event.stream_id, "version": version}, update)
     return result.modified_count == 1
 
 
 def in_order_update(document: type[Document], changes: Callable[[EventEnvelope], dict] | None = None,
-                    push: Callable[[EventEnvelope], dict] | None = None) -> Callable[[EventEnvelope], None]:
-    """An applier setting ``changes(event)`` (plus ``updated_at``) and pushing ``push(event)``, in stream order."""
+                    push: Callable[[EventEnvelope], dict] | None = None,
+                    supersedes: int = 0) -> Callable[[EventEnvelope], None]:
+    """An applier setting ``changes(event)`` (plus ``updated_at``) and pushing ``push(event)``, in stream order
+    (or over up to ``supersedes`` unseen predecessors, see apply_in_order)."""
 
     def apply(event: EventEnvelope) -> None:
         apply_in_order(document, event, {"updated_at": event.recorded_at, **(changes(event) if changes else {})},
-                       push(event) if push else None)
+                       push(event) if push else None, supersedes)
 
     return apply

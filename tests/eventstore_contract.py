@@ -72,6 +72,27 @@ class EventStoreContract:
             append(store, "s1", 5, "B")
         assert [e.type for e in store.read_stream("s1")] == ["A"]
 
+    def test_appending_each_of_several_requests_keeps_one_conflict_from_stopping_the_others(self, store):
+        append(store, "taken", 0, "A")
+        append(store, "held", 0, "A")
+
+        def request(stream_id: str, expected: int, *types: str) -> AppendRequest:
+            return AppendRequest(stream_id=stream_id, stream_type="message", expected_version=expected,
+                                 events=[NewEvent(type=t, data={"t": t}) for t in types], actor=ACTOR,
+                                 correlation_id="batch")
+
+        outcomes = store.append_each([request("taken", 0, "Stale"), request("held", 1, "B"), request("new", 0, "A"),
+                                      request("gone", 3, "Ahead"), request("pair", 0, "A", "B")])
+        assert [type(o).__name__ if isinstance(o, ConcurrencyConflict) else [e.type for e in o] for o in outcomes] == [
+            "ConcurrencyConflict", ["B"], ["A"], "ConcurrencyConflict", ["A", "B"]]
+        assert [e.type for e in store.read_stream("taken")] == ["A"]
+        assert [e.type for e in store.read_stream("held")] == ["A", "B"]
+        assert store.read_stream("gone") == []
+        [held_a, held_b] = store.read_stream("held")
+        assert held_b.prev_hash == held_a.hash and store.verify().ok
+        # the outcomes carry what was stored, so a caller may append again right after them
+        assert [e.type for e in append(store, "held", 2, "C")] == ["C"]
+
     def test_concurrent_writers_at_the_same_version_have_exactly_one_winner(self, store):
         append(store, "race", 0, "Opened")
         outcomes: list[str] = []

@@ -1,13 +1,17 @@
 """Sending what is due: claim a message (an event: only one worker holds it), hand it to its channel, record the
 outcome (sent with the gateway's answer, or failed with the error and when to retry).
 
-A worker killed between the gateway's acceptance and the record leaves a claim whose lease runs out; the message is
-then sent again, carrying the same Message-ID / X-Duban-Message-Id so a receiver can tell (at least once across a
-crash in that window; exactly once otherwise: claims keep two workers and a redelivered event from sending twice).
+Claims and outcomes are appended many at a time (a message's delivery costs two events, and one round trip per
+group rather than per event). A worker killed between a gateway's acceptance and the record leaves a claim whose
+lease runs out; the message is then sent again, carrying the same Message-ID / X-Duban-Message-Id so a receiver can
+tell (at least once across a crash in that window, which holds at most IN_FLIGHT messages; exactly once otherwise:
+claims keep two workers and a redelivered event from sending twice).
 """
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -16,74 +20,107 @@ from shared.clock import Clock
 from shared.envelope import Actor
 from shared.service import ServiceContext
 from services.messages.adapters.channels import Channel, DeliveryError, Outgoing
-from services.messages.adapters.read_models import MessageView
-from services.messages.domain.commands import ClaimDelivery, RecordFailure, RecordSent
-from services.messages.domain.model import Status
+from services.messages.adapters.read_models import Sendable, waiting
+from services.messages.domain.commands import ClaimDeliveries, RecordOutcomes
+from services.messages.domain.model import DeliveryState, Outcome, Status
 
 log = logging.getLogger(__name__)
 
 DISPATCHER = Actor.system("messages-dispatcher")
 BATCH = 200  # messages looked at per pass; the rest wait for the next one
-SENDERS = 8  # messages handed to their channels at once
-
-
-def _at(moment: str) -> datetime:
-    return datetime.fromisoformat(moment)
+SENDERS = 4  # shares of the due messages handed to their channels at once (more only contend for two cores)
+IN_FLIGHT = 2 * SENDERS  # messages sent and not yet recorded, at most (a kill may make a worker send these again)
 
 
 class Dispatcher:
     def __init__(self, context: ServiceContext, channels: dict[str, Channel], clock: Clock, portal_url: str,
-                 senders: int = SENDERS):
+                 senders: int = SENDERS, in_flight: int = IN_FLIGHT):
         self.context, self.channels, self.clock, self.senders = context, channels, clock, senders
+        self.in_flight = in_flight
         self.portal_url = portal_url.rstrip("/")
 
-    def due(self, now: datetime) -> list[MessageView]:
+    def due(self, now: datetime) -> list[Sendable]:
         """Queued and retrying messages whose time has come, and claims whose lease ran out, oldest first."""
-        rows = [row for status in (Status.QUEUED, Status.RETRYING) for row in MessageView.objects(status=status)
-                if not row.due_at or _at(row.due_at) <= now]
-        rows += [row for row in MessageView.objects(status=Status.SENDING) if row.lease_until and _at(row.lease_until) <= now]
-        return sorted(rows, key=lambda row: (_at(row.due_at) if row.due_at else now, row.queued_at))[:BATCH]
+        rows = [row for status in (Status.QUEUED, Status.RETRYING) for row in waiting(status)
+                if row.state.due is None or row.state.due <= now]
+        rows += [row for row in waiting(Status.SENDING) if row.state.lease_until and row.state.lease_until <= now]
+        return sorted(rows, key=lambda row: (row.state.due or now, row.queued_at))[:BATCH]
 
     def run_once(self) -> int:
         """One pass; returns how many messages were handed to a channel.
 
-        Several at a time: each one waits mostly on the database and the gateway, and its claim keeps it to one
-        sender however many threads (or workers) look at it."""
+        The due messages are dealt out to a few senders. Each claims its share in one append and hands the
+        messages to their channels one after another; one recorder meanwhile records the outcomes as they come, as
+        many as have come in each append (a group commit). Several senders because each waits mostly on the
+        database and the gateways; the claims keep every message to one sender however many threads (or workers)
+        look at it; and at most ``in_flight`` messages are ever sent and not yet recorded — what a kill can make
+        a worker send twice."""
         rows = self.due(self.clock.now())
-        if len(rows) <= 1 or self.senders <= 1:
-            return sum(self.deliver(row) for row in rows)
-        with ThreadPoolExecutor(max_workers=self.senders, thread_name_prefix="message-sender") as pool:
-            return sum(pool.map(self._deliver_safely, rows))
-
-    def _deliver_safely(self, row: MessageView) -> int:
-        try:
-            return self.deliver(row)
-        except Exception:  # noqa: BLE001 - one message's database trouble must not lose the others' outcomes
-            log.exception("a delivery could not be recorded; its claim runs out and it is tried again",
-                          extra={"message_id": row.id})
+        if not rows:
             return 0
+        shares = [rows[n::self.senders] for n in range(min(self.senders, len(rows)))]
+        outcomes: queue.Queue[Outcome | None] = queue.Queue()
+        slots = threading.BoundedSemaphore(self.in_flight)
+        with ThreadPoolExecutor(max_workers=len(shares), thread_name_prefix="message-sender") as pool:
+            senders = [pool.submit(self._send_share, share, outcomes, slots) for share in shares]
+            handed_over = self._record_as_they_come(outcomes, slots, len(senders))
+            for sender in senders:
+                sender.result()  # a sender's own failure was logged; this only waits for it
+        return handed_over
 
-    def deliver(self, row: MessageView) -> int:
-        bus, context = self.context.bus, CommandContext.fresh(DISPATCHER)
-        attempt = bus.handle(ClaimDelivery(row.id), context)
-        if attempt is None:
-            return 0  # sent, or taken by another worker, since the list was read
+    def _send_share(self, rows: list[Sendable], outcomes: queue.Queue, slots: threading.BoundedSemaphore) -> None:
+        try:
+            claimed = self.context.bus.handle(ClaimDeliveries(tuple(row.state for row in rows)),
+                                              CommandContext.fresh(DISPATCHER))
+            for row in rows:
+                if row.id in claimed:  # else sent, or taken by another worker, since the list was read
+                    slots.acquire()
+                    outcomes.put(self._send(row, claimed[row.id]))
+        except Exception:  # noqa: BLE001 - one share's database trouble must not stop the others
+            log.exception("a share of messages could not be claimed; they are tried again",
+                          extra={"message_ids": [row.id for row in rows]})
+        finally:
+            outcomes.put(None)  # this sender is done
+
+    def _record_as_they_come(self, outcomes: queue.Queue, slots: threading.BoundedSemaphore, senders: int) -> int:
+        handed_over = 0
+        while senders:
+            group: list[Outcome] = []
+            item = outcomes.get()
+            while True:
+                if item is None:
+                    senders -= 1
+                else:
+                    group.append(item)
+                try:
+                    item = outcomes.get_nowait()
+                except queue.Empty:
+                    break
+            if not group:
+                continue
+            try:
+                self.context.bus.handle(RecordOutcomes(tuple(group)), CommandContext.fresh(DISPATCHER))
+                handed_over += sum(1 for outcome in group if outcome.handed_over)
+            except Exception:  # noqa: BLE001 - their claims run out and they are tried again
+                log.exception("delivery outcomes could not be recorded; their claims run out and they are tried again",
+                              extra={"message_ids": [outcome.state.message_id for outcome in group]})
+            finally:
+                for _ in group:
+                    slots.release()
+        return handed_over
+
+    def _send(self, row: Sendable, state: DeliveryState) -> Outcome:
         channel = self.channels.get(row.channel)
         if channel is None:
-            bus.handle(RecordFailure(row.id, attempt, f"channel {row.channel} is not configured (DUBAN_MESSAGES_CONFIG)",
-                                     retryable=False), context)
-            return 0
+            return Outcome(state, error=f"channel {row.channel} is not configured (DUBAN_MESSAGES_CONFIG)",
+                           retryable=False, handed_over=False)
         message = Outgoing(message_id=row.id, channel=row.channel, recipient_name=row.recipient_name or "",
                            address=row.address or row.unit or "", subject=row.subject, body=row.body,
-                           link=f"{self.portal_url}{row.link}" if row.link else None, mentions=tuple(row.mentions or ()))
+                           link=f"{self.portal_url}{row.link}" if row.link else None, mentions=row.mentions)
         try:
-            answer = channel.send(message)
+            return Outcome(state, answer=channel.send(message))
         except DeliveryError as error:
-            bus.handle(RecordFailure(row.id, attempt, str(error), retryable=error.retryable), context)
-            return 1
+            return Outcome(state, error=str(error), retryable=error.retryable)
         except Exception as error:  # noqa: BLE001 - a channel's bug must not stop the others; tried again later
             log.exception("a channel failed unexpectedly", extra={"message_id": row.id, "channel": row.channel})
-            bus.handle(RecordFailure(row.id, attempt, f"{type(error).__name__}: {error}", retryable=True), context)
-            return 1
-        bus.handle(RecordSent(row.id, attempt, answer), context)
-        return 1
+            return Outcome(state, error=f"{type(error).__name__}: {error}", retryable=True)

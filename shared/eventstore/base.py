@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Iterable, Iterator, Sequence
 
 from shared.envelope import GENESIS_HASH, Actor, EventEnvelope, NewEvent, new_event_id, utc_now
+from shared.errors import ConcurrencyConflict
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,17 @@ class EventStore(abc.ABC):
     @abc.abstractmethod
     def append(self, request: AppendRequest) -> list[EventEnvelope]:
         """Append or raise ConcurrencyConflict; never overwrites."""
+
+    def append_each(self, requests: Sequence[AppendRequest]) -> list[list[EventEnvelope] | ConcurrencyConflict]:
+        """Each request appended on its own terms (one's conflict does not stop the others): per request, its
+        events, or the ConcurrencyConflict it met. A recorder may do it in fewer round trips than one each."""
+        outcomes: list[list[EventEnvelope] | ConcurrencyConflict] = []
+        for request in requests:
+            try:
+                outcomes.append(self.append(request))
+            except ConcurrencyConflict as conflict:
+                outcomes.append(conflict)
+        return outcomes
 
     @abc.abstractmethod
     def read_stream(self, stream_id: str, after_version: int = 0) -> list[EventEnvelope]:

@@ -66,8 +66,7 @@ class MongoEventStore(EventStore):
     def append(self, request: AppendRequest) -> list[EventEnvelope]:
         prev_hash, last_recorded_at = self._head(request.stream_id, request.expected_version)
         sealed = seal_batch(request, prev_hash, last_recorded_at)
-        tags = {"published": False} if request.request_id is None else {"published": False, "request_id": request.request_id}
-        documents = [{**self._to_document(e), **tags} for e in sealed]
+        documents = [self._stored(e, request) for e in sealed]
         try:
             if len(documents) == 1:
                 self.collection.insert_one(documents[0])
@@ -81,6 +80,40 @@ class MongoEventStore(EventStore):
         last = sealed[-1]
         self._remember(last.stream_id, last.version, last.hash, last.recorded_at)
         return sealed
+
+    def append_each(self, requests: Sequence[AppendRequest]) -> list[list[EventEnvelope] | ConcurrencyConflict]:
+        """Requests of one event each go in one unordered insert (a duplicate key refuses only its own event: that
+        request's conflict); a request of several events is appended alone, so its events stay all or nothing."""
+        outcomes: list[list[EventEnvelope] | ConcurrencyConflict | None] = [None] * len(requests)
+        single: list[tuple[int, list[EventEnvelope], dict]] = []
+        for index, request in enumerate(requests):
+            if len(request.events) != 1:
+                outcomes[index] = super().append_each([request])[0]
+                continue
+            try:
+                prev_hash, last_recorded_at = self._head(request.stream_id, request.expected_version)
+            except ConcurrencyConflict as conflict:
+                outcomes[index] = conflict
+                continue
+            sealed = seal_batch(request, prev_hash, last_recorded_at)
+            single.append((index, sealed, self._stored(sealed[0], request)))
+        refused: set[int] = set()
+        if single:
+            try:
+                self.collection.insert_many([document for _, _, document in single], ordered=False)
+            except BulkWriteError as error:
+                if not _is_duplicate_only(error):
+                    raise
+                refused = {failure["index"] for failure in error.details.get("writeErrors", [])}
+        for position, (index, sealed, _) in enumerate(single):
+            request = requests[index]
+            if position in refused:
+                self._heads.pop(request.stream_id, None)
+                outcomes[index] = ConcurrencyConflict(request.stream_id, request.expected_version)
+            else:
+                self._remember(request.stream_id, sealed[-1].version, sealed[-1].hash, sealed[-1].recorded_at)
+                outcomes[index] = sealed
+        return outcomes  # type: ignore[return-value]  # every place was filled above
 
     def _head(self, stream_id: str, expected_version: int) -> tuple[str, Any]:
         if expected_version == 0:
@@ -158,6 +191,11 @@ class MongoEventStore(EventStore):
         return self.collection.count_documents({})
 
     # -- mapping -------------------------------------------------------------------------------
+
+    def _stored(self, event: EventEnvelope, request: AppendRequest) -> dict[str, Any]:
+        """The event's document as appended: unpublished, and tagged with the request that asked for it."""
+        tags = {"published": False} if request.request_id is None else {"published": False, "request_id": request.request_id}
+        return {**self._to_document(event), **tags}
 
     @staticmethod
     def _to_document(event: EventEnvelope) -> dict[str, Any]:

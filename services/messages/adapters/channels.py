@@ -15,9 +15,9 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formatdate
+from email.header import Header
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -27,6 +27,7 @@ CHANNEL_NAMES = ("email", "sms", "wecom", "dingtalk")
 DEFAULT_TIMEOUT = 10.0
 EXCERPT_CHARS = 200
 MESSAGE_ID_HEADER = "X-Duban-Message-Id"
+WIRE = policy.compat32.clone(linesep="\r\n")  # how a composed mail is written for SMTP
 
 # errcodes of a robot's answer that mean "too many messages, try later" (or the platform is busy), not "this message is wrong".
 WECOM_RETRYABLE_ERRCODES = frozenset({45009, -1})  # 45009 接口调用超过限制; -1 系统繁忙
@@ -129,38 +130,41 @@ class EmailChannel:
         self.timeout = timeout
         self.ssl_context = ssl_context
 
-    def compose(self, message: Outgoing) -> EmailMessage:
-        """The MIME message: UTF-8 text, encoded display names, a Message-ID derived from the message id."""
+    def compose(self, message: Outgoing) -> MIMEText:
+        """The MIME message: UTF-8 text in base64 (7-bit clean for relays without 8BITMIME), RFC 2047 encoded
+        subject and display names, a Message-ID derived from the message id.
+
+        Built with the email package's compat32 classes: the same wire format as EmailMessage, at a fraction of
+        the cost (the modern header parser and refolding took most of each message's time in the bench)."""
         # ASCII only: an internationalised address needs SMTPUTF8, which we do not negotiate.
         if not _ADDRESS.match(message.address or "") or not message.address.isascii():
             raise DeliveryError(f"not an e-mail address: {message.address!r}", retryable=False)
-        try:
-            to = Address(display_name=_one_line(message.recipient_name), addr_spec=message.address)
-            sender = Address(display_name=_one_line(self.sender_name), addr_spec=self.sender)
-        except (ValueError, IndexError) as error:
-            raise DeliveryError(f"not an e-mail address: {message.address!r} ({error})", retryable=False) from None
-        mail = EmailMessage()
-        mail["Subject"] = _one_line(message.subject)
-        mail["From"] = sender
-        mail["To"] = to
-        mail["Date"] = formatdate(localtime=True)
-        mail["Message-ID"] = _message_id_header(message.message_id, self.sender.rsplit("@", 1)[1])
-        mail[MESSAGE_ID_HEADER] = message.message_id
         text = message.body.rstrip("\n")
         if message.link:
             text += f"\n\n查看详情：{message.link}"
-        # base64 keeps the Chinese text 7-bit clean for relays that do not offer 8BITMIME.
-        mail.set_content(text + "\n", charset="utf-8", cte="base64")
+        mail = MIMEText(text + "\n", "plain", "utf-8")
+        mail["Subject"] = Header(_one_line(message.subject), "utf-8")
+        mail["From"] = formataddr((_one_line(self.sender_name), self.sender), charset="utf-8")
+        mail["To"] = formataddr((_one_line(message.recipient_name), message.address), charset="utf-8")
+        mail["Date"] = formatdate(localtime=True)
+        mail["Message-ID"] = _message_id_header(message.message_id, self.sender.rsplit("@", 1)[1])
+        mail[MESSAGE_ID_HEADER] = message.message_id
         return mail
 
+    def _tls(self) -> ssl.SSLContext:
+        # Made once, and only for a server spoken to over TLS: loading the system's CA certificates costs
+        # tens of milliseconds, which made it most of each message's time when made per connection.
+        if self.ssl_context is None:
+            self.ssl_context = ssl.create_default_context()
+        return self.ssl_context
+
     def _connect(self) -> smtplib.SMTP:
-        context = self.ssl_context or ssl.create_default_context()
         if self.ssl_on_connect:
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls())
         smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         if self.starttls:
             try:
-                smtp.starttls(context=context)
+                smtp.starttls(context=self._tls())
             except BaseException:
                 smtp.close()
                 raise
@@ -180,7 +184,7 @@ class EmailChannel:
                 code, answer = smtp.rcpt(message.address)
                 if code not in (250, 251):
                     raise _smtp_refusal("recipient", code, answer)
-                code, answer = smtp.data(mail.as_bytes(policy=policy.SMTP))
+                code, answer = smtp.data(mail.as_bytes(policy=WIRE))
                 if code != 250:
                     raise _smtp_refusal("message", code, answer)
                 return excerpt(f"{code} {answer.decode('utf-8', errors='replace')}")

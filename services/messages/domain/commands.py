@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.messages.domain.model import Draft
+from services.messages.domain.model import DeliveryState, Draft, Outcome
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,16 @@ class QueueMessage:  # 生成消息（规则触发）
 @dataclass(frozen=True)
 class ClaimDelivery:  # 领取待发送消息（发送进程）
     message_id: str
+
+
+@dataclass(frozen=True)
+class ClaimDeliveries:  # 成批领取待发送消息（发送进程）
+    states: tuple[DeliveryState, ...]  # as their read-model rows say
+
+
+@dataclass(frozen=True)
+class RecordOutcomes:  # 成批记录发送结果
+    outcomes: tuple[Outcome, ...]
 
 
 @dataclass(frozen=True)

@@ -147,8 +147,57 @@ def retry_delay(attempt: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(0, attempt - 1)), LAST_RETRY)
 
 
+@dataclass(frozen=True)
+class DeliveryState:
+    """A message's delivery state at one version of its stream: what its read-model row says, or what a claim left.
+
+    Deciding from it instead of re-reading the stream is safe because whatever is decided is appended at
+    ``version`` + 1, which the store refuses if the stream has moved on since.
+    """
+
+    message_id: str
+    version: int
+    channel: str | None
+    recipient: str | None
+    status: str | None
+    attempts: int
+    attempts_before_requeue: int | None  # None: not known from the row (it was requeued); read the stream
+    due: datetime | None
+    lease_until: datetime | None
+    notice_id: str | None
+    case_id: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a channel made of one claimed message: its answer, or the error and whether trying again may help."""
+
+    state: DeliveryState  # as the claim left it
+    answer: str | None = None
+    error: str | None = None
+    retryable: bool = True
+    handed_over: bool = True  # False: it never reached a channel (none is configured for it)
+
+
 class Message(Aggregate):  # 消息
     stream_type = "message"
+
+    @classmethod
+    def resume(cls, state: DeliveryState) -> "Message":
+        message = cls(state.message_id)
+        message.version = state.version
+        message.channel, message.recipient, message.status = state.channel, state.recipient, state.status
+        if state.attempts_before_requeue is None:
+            raise ValueError(f"the state of {state.message_id} does not tell its requeues: load it from its stream")
+        message.attempts, message.attempts_before_requeue = state.attempts, state.attempts_before_requeue
+        message.due, message.lease_until = state.due, state.lease_until
+        message.notice_id, message.case_id = state.notice_id, state.case_id
+        return message
+
+    def state(self) -> DeliveryState:
+        """Its state as of its last saved event (what it will be resumed from)."""
+        return DeliveryState(self.id, self.version, self.channel, self.recipient, self.status, self.attempts,
+                             self.attempts_before_requeue, self.due, self.lease_until, self.notice_id, self.case_id)
 
     def __init__(self, stream_id: str):
         super().__init__(stream_id)

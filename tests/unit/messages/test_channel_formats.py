@@ -11,6 +11,7 @@ from services.messages.adapters.channels import (
     DINGTALK_TEXT_BYTES,
     WECOM_MARKDOWN_BYTES,
     WECOM_TEXT_BYTES,
+    WIRE,
     ChannelConfigError,
     DeliveryError,
     DingTalkRobot,
@@ -133,7 +134,7 @@ class TestEmailFormat:
     channel = EmailChannel("127.0.0.1", 25, "noreply@duban.example.cn", "督办平台")
 
     def parsed(self, message: Outgoing):
-        raw = self.channel.compose(message).as_bytes(policy=policy.SMTP)
+        raw = self.channel.compose(message).as_bytes(policy=WIRE)  # as it is sent
         assert raw.isascii(), "the mail is 7-bit clean"
         return BytesParser(policy=policy.default).parsebytes(raw)
 
@@ -143,6 +144,15 @@ class TestEmailFormat:
         assert str(mail["From"]) == "督办平台 <noreply@duban.example.cn>"
         assert str(mail["To"]) == "王老师 <wang@school.example.cn>"
         assert mail.get_body().get_content() == f"{BODY}\n\n查看详情：{LINK}\n"
+
+    def test_a_long_chinese_subject_and_name_are_folded_and_decode_back_whole(self):
+        subject = "【催办】" + "部分学校消防通道堵塞整改进度滞后" * 8
+        raw = self.channel.compose(Outgoing("m", "email", "王老师" * 10, "wang@school.example.cn", subject, "正文" * 300,
+                                            LINK)).as_bytes(policy=WIRE)
+        assert b"\n" not in raw.replace(b"\r\n", b""), "every line ends CRLF"
+        assert max(len(line) for line in raw.split(b"\r\n")) <= 998  # RFC 5322's hard limit
+        mail = BytesParser(policy=policy.default).parsebytes(raw)
+        assert str(mail["Subject"]) == subject and str(mail["To"]) == f"{'王老师' * 10} <wang@school.example.cn>"
 
     def test_the_message_id_is_derived_from_our_id_so_a_redelivery_is_recognisable(self):
         first = self.parsed(outgoing("email", "wang@school.example.cn", message_id="msg-0001"))
