@@ -53,17 +53,27 @@ def throughput(stack, count: int) -> dict:
         assert len(sink.wait_for(count, timeout=60)) == count
         sink.clear()
 
-        # The same messages, composed the same way, sent with smtplib alone (a connection each, as the channel does).
-        raw = [channel.compose(Outgoing(d.message_id, "email", d.recipient_name, d.address, d.subject, d.body,
-                                        f"{settings.portal_url}{d.link}")) for d in queue]
+        # The same messages, composed the same way, sent with smtplib alone (a connection each, as the channel does):
+        # composed before the clock starts (the goal's baseline: sending only), and composed as they are sent.
+        outgoing = [Outgoing(d.message_id, "email", d.recipient_name, d.address, d.subject, d.body,
+                             f"{settings.portal_url}{d.link}") for d in queue]
+        raw = [channel.compose(message) for message in outgoing]
         started = time.perf_counter()
         for message in raw:
             with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as smtp:
                 smtp.send_message(message)
         raw_seconds = time.perf_counter() - started
         assert len(sink.wait_for(count, timeout=60)) == count
-    service_rate, raw_rate = count / service_seconds, count / raw_seconds
-    return {"service": service_rate, "raw": raw_rate, "ratio": service_rate / raw_rate}
+        sink.clear()
+        started = time.perf_counter()
+        for message in outgoing:
+            with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as smtp:
+                smtp.send_message(channel.compose(message))
+        composed_seconds = time.perf_counter() - started
+        assert len(sink.wait_for(count, timeout=60)) == count
+    service_rate, raw_rate, composed_rate = count / service_seconds, count / raw_seconds, count / composed_seconds
+    return {"service": service_rate, "raw": raw_rate, "ratio": service_rate / raw_rate, "raw_composing": composed_rate,
+            "ratio_composing": service_rate / composed_rate}
 
 
 def lag(stack, reminders: int) -> list[float]:
@@ -116,8 +126,10 @@ def run(stack, messages: int = 300, reminders: int = 100) -> dict:
     figures = throughput(stack, messages)
     report(f"messages: {messages} e-mails to a real SMTP server (aiosmtpd process)", [
         ("messages service", f"{figures['service']:.1f} e-mails/s (claimed and sent: two events each, appended in groups)"),
-        ("raw smtplib", f"{figures['raw']:.1f} e-mails/s"),
+        ("raw smtplib", f"{figures['raw']:.1f} e-mails/s (composed beforehand: sending only)"),
         ("ratio", f"{figures['ratio']:.2f} (goal ≥ 0.7: {verdict(figures['ratio'] >= 0.7)})"),
+        ("raw, composing", f"{figures['raw_composing']:.1f} e-mails/s (each composed as it is sent, as the service does)"),
+        ("ratio to that", f"{figures['ratio_composing']:.2f}"),
     ])
     lags = lag(stack, reminders)
     if lags:
