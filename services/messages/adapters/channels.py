@@ -27,7 +27,9 @@ CHANNEL_NAMES = ("email", "sms", "wecom", "dingtalk")
 DEFAULT_TIMEOUT = 10.0
 EXCERPT_CHARS = 200
 MESSAGE_ID_HEADER = "X-Duban-Message-Id"
-WIRE = policy.compat32.clone(linesep="\r\n")  # how a composed mail is written for SMTP
+# How a composed mail is written for SMTP: CRLF, and headers as composed (the subject is folded when composed; the
+# other headers are short), as refolding every header on every send cost more than the rest of the message.
+WIRE = policy.compat32.clone(linesep="\r\n", max_line_length=None)
 
 # errcodes of a robot's answer that mean "too many messages, try later" (or the platform is busy), not "this message is wrong".
 WECOM_RETRYABLE_ERRCODES = frozenset({45009, -1})  # 45009 接口调用超过限制; -1 系统繁忙
@@ -142,8 +144,8 @@ class EmailChannel:
         text = message.body.rstrip("\n")
         if message.link:
             text += f"\n\n查看详情：{message.link}"
-        mail = MIMEText(text + "\n", "plain", "utf-8")
-        mail["Subject"] = Header(_one_line(message.subject), "utf-8")
+        mail = MIMEText(text + "\n", "plain", "utf-8", policy=WIRE)
+        mail["Subject"] = Header(_one_line(message.subject), "utf-8", header_name="Subject").encode(linesep="\r\n")
         mail["From"] = formataddr((_one_line(self.sender_name), self.sender), charset="utf-8")
         mail["To"] = formataddr((_one_line(message.recipient_name), message.address), charset="utf-8")
         mail["Date"] = formatdate(localtime=True)
@@ -184,7 +186,7 @@ class EmailChannel:
                 code, answer = smtp.rcpt(message.address)
                 if code not in (250, 251):
                     raise _smtp_refusal("recipient", code, answer)
-                code, answer = smtp.data(mail.as_bytes(policy=WIRE))
+                code, answer = smtp.data(mail.as_bytes())
                 if code != 250:
                     raise _smtp_refusal("message", code, answer)
                 return excerpt(f"{code} {answer.decode('utf-8', errors='replace')}")
