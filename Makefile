@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser postgres run stop test test-unit test-integration test-e2e test-reliability bench soak fuzz lint up down clean
+.PHONY: install browser fonts postgres run stop test test-unit test-integration test-e2e test-reliability bench soak fuzz lint up down clean
 
 $(STAMP): pyproject.toml
 	@echo "[duban] creating $(VENV) and installing duban with pinned dependencies …"
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --progress-bar off -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP) postgres  ## .venv with duban (and its CLI `duban`), Kafka's jars, the FerretDB binary, PostgreSQL
+install: $(STAMP) postgres fonts  ## .venv with duban (and its CLI `duban`), Kafka's jars, the FerretDB binary, PostgreSQL, a CJK font
 	$(PY) deploy/localstack.py install
 
 run: install  ## Kafka + FerretDB + every service's web and worker; Ctrl-C or `make stop` ends it
@@ -32,6 +32,13 @@ $(CHROMIUM):
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-wqy-zenhei)
 
 browser: $(CHROMIUM)
+
+# The portal draws its charts (and the 督导工作报告's) on the server: matplotlib needs a CJK font for the labels.
+fonts:
+	@[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || { \
+	  echo "[duban] installing a CJK font for the portal's charts …"; \
+	  $(SUDO) apt-get install -y --no-install-recommends fonts-wqy-zenhei || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends fonts-wqy-zenhei); }
 
 # Debian's PostgreSQL server is FerretDB's default backend; the launcher runs a private cluster of it under .run/.
 postgres:

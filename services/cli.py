@@ -41,10 +41,19 @@ def _bootstrap(service: str):
 @click.argument("service", type=click.Choice(SERVICE_NAMES))
 @click.option("--stream", default=None, help="verify one stream only")
 def verify(service: str, stream: str | None) -> None:
-    """Re-walk a service's hash chains and name the first event that does not match."""
-    result = _bootstrap(service).store.verify(stream)
-    click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    if not result.ok:
+    """Re-walk a service's hash chains and name the first event that does not match; for followups also re-hash
+    every 佐证材料 file an event references and name each one that is missing or changed."""
+    context = _bootstrap(service)
+    result = context.store.verify(stream)
+    report = result.to_dict()
+    damaged = []
+    if service == "followups":
+        from services.followups.adapters.evidence_store import damaged_files
+
+        events = context.store.read_stream(stream) if stream else context.store.read_all()
+        damaged = report["damaged_files"] = damaged_files(events, context.dependencies["evidence"])
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    if not result.ok or damaged:
         raise SystemExit(1)
 
 

@@ -5,7 +5,8 @@ from shared.auth import Role, require_own_unit
 from shared.backfill import StepDate, step_date
 from shared.bus import CommandContext, Handler, UnitOfWork, check_expected_version
 from shared.clock import Clock
-from shared.errors import ConcurrencyConflict, RetryLater
+from shared.errors import ConcurrencyConflict, InvalidInput, RetryLater
+from shared.evidence import EvidenceCatalogue, EvidenceFile, check_count, clean_name
 from shared.policy import PolicyBook
 from services.followups.domain import commands as c
 from services.followups.domain.model import RectificationCase
@@ -45,38 +46,56 @@ def _when(command, case: RectificationCase, context: CommandContext, clock: Cloc
                      performers=performers, recorded_for=case.responsible_unit if performers == UNIT_STEP else None)
 
 
+def _attached(command, evidence: EvidenceCatalogue | None) -> list[EvidenceFile]:
+    """The step's 佐证材料 as stored: size and type come from the store, the name from the step; 422 if one is not
+    stored (uploaded through POST /cases/<id>/files first)."""
+    check_count(len(command.files))
+    attached = []
+    for ref in command.files:
+        stored = evidence.describe(ref.sha256) if evidence is not None else None
+        if stored is None:
+            raise InvalidInput(f"file {ref.name!r} ({ref.sha256}) is not stored: upload it first",
+                               f"文件“{ref.name}”尚未上传，请先上传", field="files", sha256=ref.sha256)
+        attached.append(EvidenceFile(sha256=ref.sha256, size=stored["size"], type=stored["type"],
+                                     name=clean_name(ref.name)))
+    return attached
+
+
 def _saved(case: RectificationCase, uow: UnitOfWork, context: CommandContext) -> str:
     uow.save(case, context)
     return case.id
 
 
-def submit_plan(command: c.SubmitRectificationPlan, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
+def submit_plan(command: c.SubmitRectificationPlan, uow: UnitOfWork, context: CommandContext, clock: Clock,
+                evidence: EvidenceCatalogue | None) -> str:
     case = _load(uow, command, context, unit_scoped=True)
     case.submit_plan(plan=command.plan, measures=list(command.measures), planned_completion=command.planned_completion,
-                     when=_when(command, case, context, clock, UNIT_STEP))
+                     when=_when(command, case, context, clock, UNIT_STEP), files=_attached(command, evidence))
     return _saved(case, uow, context)
 
 
-def report_progress(command: c.ReportProgress, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
+def report_progress(command: c.ReportProgress, uow: UnitOfWork, context: CommandContext, clock: Clock,
+                    evidence: EvidenceCatalogue | None) -> str:
     case = _load(uow, command, context, unit_scoped=True)
     case.report_progress(summary=command.summary, evidence=list(command.evidence),
-                         when=_when(command, case, context, clock, UNIT_STEP))
+                         when=_when(command, case, context, clock, UNIT_STEP), files=_attached(command, evidence))
     return _saved(case, uow, context)
 
 
 def report_completion(command: c.ReportCompletion, uow: UnitOfWork, context: CommandContext,
-                      clock: Clock, policies: PolicyBook) -> str:
+                      clock: Clock, policies: PolicyBook, evidence: EvidenceCatalogue | None) -> str:
     case = _load(uow, command, context, unit_scoped=True)
     case.report_completion(summary=command.summary, evidence=list(command.evidence),
                            when=_when(command, case, context, clock, UNIT_STEP),
-                           policy=policies.for_office(case.issuer_unit))
+                           policy=policies.for_office(case.issuer_unit), files=_attached(command, evidence))
     return _saved(case, uow, context)
 
 
-def reinspect(command: c.Reinspect, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
+def reinspect(command: c.Reinspect, uow: UnitOfWork, context: CommandContext, clock: Clock,
+              evidence: EvidenceCatalogue | None) -> str:
     case = _load(uow, command, context)
     case.reinspect(passed=command.passed, findings=command.findings,
-                   when=_when(command, case, context, clock, INSPECTOR_STEP))
+                   when=_when(command, case, context, clock, INSPECTOR_STEP), files=_attached(command, evidence))
     return _saved(case, uow, context)
 
 
@@ -86,10 +105,11 @@ def close_case(command: c.CloseCase, uow: UnitOfWork, context: CommandContext, c
     return _saved(case, uow, context)
 
 
-def extend_deadline(command: c.ExtendDeadline, uow: UnitOfWork, context: CommandContext, clock: Clock) -> str:
+def extend_deadline(command: c.ExtendDeadline, uow: UnitOfWork, context: CommandContext, clock: Clock,
+                    evidence: EvidenceCatalogue | None) -> str:
     case = _load(uow, command, context)
     case.extend_deadline(new_deadline=command.new_deadline, reason=command.reason, approver=command.approver,
-                         when=_when(command, case, context, clock, OFFICE_STEP))
+                         when=_when(command, case, context, clock, OFFICE_STEP), files=_attached(command, evidence))
     return _saved(case, uow, context)
 
 

@@ -517,6 +517,7 @@ def test_screenshots_of_the_main_pages(people, cleared_notice):
         "status": ("/status", "部门状态"),
         "statistics": ("/statistics", "督办工作统计"),
         "plans": ("/plans", "工作要点"),
+        "evaluation": ("/evaluation", "考评"),
     }
     for name, (path, heading) in pages.items():
         response = page.goto(path)
@@ -529,6 +530,13 @@ def test_screenshots_of_the_main_pages(people, cleared_notice):
         assert width == DESKTOP["width"] and height >= DESKTOP["height"] // 2, (name, width, height)
     page.goto("/ledger")
     expect(page.locator("table.ledger")).to_contain_text(CLEARED_TITLE)
+    # the server-drawn charts load under the portal's Content-Security-Policy (img-src 'self'), no script needed
+    for path in ("/statistics", "/status", "/evaluation"):
+        page.goto(path)
+        charts = page.locator("img.chart-image")
+        expect(charts.first).to_be_visible()
+        loaded = charts.evaluate_all("images => images.map(image => image.complete && image.naturalWidth > 0)")
+        assert loaded and all(loaded), (path, loaded)
 
     phone = people.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True).new_page()
     sign_in(phone, "office")

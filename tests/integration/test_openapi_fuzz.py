@@ -268,6 +268,9 @@ EXCEPTIONS = {
                        positive_may_be_422=True),
         *(KnownBehaviour(f"POST /cases/{{case_id}}/{step}", _STEP_DATES, positive_may_be_422=True)
           for step in CASE_STEPS),
+        KnownBehaviour("POST /cases/{case_id}/files", "佐证材料 are judged by their content (images, PDF, OFD, Office "
+                       "and WPS documents; not empty, at most 20 MB): other bytes are a 422 naming the file",
+                       positive_may_be_422=True),
     ],
 }
 

@@ -156,6 +156,10 @@ def assert_apis_agree(clients, token, who, notices, cases, tasks, see_notices, s
         for item in items:
             status = clients[service].get(f"{path}/{item}", headers=headers).status_code
             assert status == (200 if item in seen else 403), (who, path, item, status)
+    for case_id in cases:  # 佐证材料 of a case: a file it does not hold is a 404 to whoever sees the case
+        for files_path in ("files/" + "0" * 64, "files/" + "0" * 64 + "/thumbnail"):
+            status = clients["followups"].get(f"/cases/{case_id}/{files_path}", headers=headers).status_code
+            assert status == (404 if case_id in see_cases else 403), (who, case_id, files_path, status)
 
 
 def assert_portal_agrees(portal_app, token, who, role, unit, notices, cases, see_notices, see_cases):
@@ -173,12 +177,18 @@ def assert_portal_agrees(portal_app, token, who, role, unit, notices, cases, see
         shown = notice_id in see_notices
         page(f"/notices/{notice_id}", 200 if shown else 403)
         timeline = page(f"/notices/{notice_id}/timeline?format=csv", 200 if shown else 403)
+        document = client.get(f"/notices/{notice_id}/document.docx")  # 督办通知书 (.docx)
+        assert document.status_code == (200 if shown else 403), (who, notice_id, document.status_code)
         if shown:  # the notice's story without the cases of units this caller does not see
             subjects = {row[3] for row in list(csv.reader(io.StringIO(timeline.lstrip("\ufeff"))))[1:]}
             assert subjects - {"督办通知"} == {f"问题{c.rsplit(':', 1)[1]}" for c in see_cases
                                            if c.startswith(f"{notice_id}:")}, (who, notice_id, subjects)
     for case_id in cases:
         page(f"/cases/{case_id}", 200 if case_id in see_cases else 403)
+        report = client.get(f"/cases/{case_id}/report.docx")  # 整改情况报告 (.docx)
+        assert report.status_code == (200 if case_id in see_cases else 403), (who, case_id, report.status_code)
+        for files_path in ("files/" + "0" * 64, "files/" + "0" * 64 + "/thumbnail"):  # 佐证材料: a file it does not hold
+            page(f"/cases/{case_id}/{files_path}", 404 if case_id in see_cases else 403)
     problems = {f"问题{name}{n}": f"{notices[name]}:P{n + 1}" for name, (_, _, responsible) in NOTICES.items()
                 for n, _ in enumerate(responsible)}
     ledger = page("/ledger")
@@ -194,7 +204,8 @@ def assert_portal_agrees(portal_app, token, who, role, unit, notices, cases, see
     assert sum(row["open"] for row in figures["by_unit"]) == len(see_cases), who
     assert statistics(portal.model, viewer, Period())["figures"]["problems"] == len(see_cases), who
     hidden_units = {BAZHOU, ENYANG, PARENT} - {cases[c] for c in see_cases} - {unit}
-    for path in ("/", "/status?by=unit", "/statistics"):
+    for path in ("/", "/status?by=unit", "/statistics", "/evaluation", "/status/chart.svg?by=unit",
+                 "/statistics/chart/on_time.svg", "/evaluation/chart.svg"):
         html = page(path)
         assert not [u for u in hidden_units if u in html], (who, path)
     assert f"下发督办通知及工作提示函共{len(see_notices)}份" in page("/statistics"), who

@@ -51,6 +51,7 @@ class CaseView(Listed):  # 整改事项（查询视图，即整改台账的一�
     escalations = ListField(DictField())  # [{level, reason, doc_number, measure, target, automatic, at}]
     extensions = ListField(DictField())  # [{previous_deadline, new_deadline, reason, approver, at}]
     commendations = ListField(DictField())
+    files = ListField(DictField())  # 佐证材料文件 [{sha256, size, type, name, step, attached_by, attached_at}]
     opened_at = DateTimeField()
     updated_at = DateTimeField()
     version = IntField(required=True)
@@ -78,7 +79,16 @@ def _update(changes=None, push=None):
             found["open"] = found["status"] not in CaseStatus.ENDED
         return found
 
-    return in_order_update(CaseView, with_open_flag, push)
+    def with_files(event: EventEnvelope) -> dict:
+        pushed = push(event) if push else {}
+        if event.data.get("files"):  # a step's 佐证材料: listed on the case with the step that attached them
+            pushed["files"] = {"$each": [
+                {**{k: file.get(k) for k in ("sha256", "size", "type", "name")}, "step": event.type,
+                 "attached_by": event.actor.to_dict(), "attached_at": event.recorded_at}
+                for file in event.data["files"]]}
+        return pushed
+
+    return in_order_update(CaseView, with_open_flag, with_files)
 
 
 def _escalated(event: EventEnvelope) -> None:

@@ -8,6 +8,12 @@ from shared.backfill import StepCommand
 
 
 @dataclass(frozen=True)
+class FileRef:  # a stored 佐证材料 file a step attaches, by content hash, under the name the step gives it
+    sha256: str
+    name: str
+
+
+@dataclass(frozen=True)
 class OpenRectification:  # 建立整改事项（每个问题一个）
     case_id: str
     notice_id: str
@@ -25,6 +31,7 @@ class SubmitRectificationPlan(StepCommand):  # 提交整改方案
     measures: tuple[str, ...] = ()
     planned_completion: date | None = None
     expected_version: int | None = None
+    files: tuple[FileRef, ...] = ()  # 佐证材料文件, uploaded before the step
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class ReportProgress(StepCommand):  # 报告整改进展
     summary: str
     evidence: tuple[str, ...] = ()
     expected_version: int | None = None
+    files: tuple[FileRef, ...] = ()  # 佐证材料文件, uploaded before the step
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class ReportCompletion(StepCommand):  # 提交整改报告
     summary: str
     evidence: tuple[str, ...] = ()
     expected_version: int | None = None
+    files: tuple[FileRef, ...] = ()  # 佐证材料文件, uploaded before the step
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class Reinspect(StepCommand):  # 复查
     passed: bool
     findings: str
     expected_version: int | None = None
+    files: tuple[FileRef, ...] = ()  # 佐证材料文件, uploaded before the step
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,7 @@ class ExtendDeadline(StepCommand):  # 延期
     reason: str
     approver: str
     expected_version: int | None = None
+    files: tuple[FileRef, ...] = ()  # 佐证材料文件, uploaded before the step
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ class RectificationPlanSubmitted(Step):  # 已提交整改方案
     plan: str
     measures: list[str] = field(default_factory=list)  # 整改措施
     planned_completion: str | None = None
+    files: list[dict] = field(default_factory=list)  # 佐证材料文件 [{sha256, size, type, name}]
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class RectificationProgressReported(Step):  # 已报告整改进展
     case_id: str
     summary: str
     evidence: list[str] = field(default_factory=list)  # descriptions of the evidence (佐证材料)
+    files: list[dict] = field(default_factory=list)  # 佐证材料文件 [{sha256, size, type, name}]
 
 
 @dataclass(frozen=True)
@@ -30,18 +32,21 @@ class RectificationReported(Step):  # 已提交整改报告（申请复查）
     evidence: list[str] = field(default_factory=list)
     reported_on: str | None = None
     reinspection_due: str | None = None  # 复查答复时限
+    files: list[dict] = field(default_factory=list)  # 佐证材料文件 [{sha256, size, type, name}]
 
 
 @dataclass(frozen=True)
 class ReinspectionPassed(Step):  # 复查通过
     case_id: str
     findings: str
+    files: list[dict] = field(default_factory=list)  # 佐证材料文件 [{sha256, size, type, name}]
 
 
 @dataclass(frozen=True)
 class ReinspectionFailed(Step):  # 复查未通过，退回整改
     case_id: str
     findings: str
+    files: list[dict] = field(default_factory=list)  # 佐证材料文件 [{sha256, size, type, name}]
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class DeadlineExtended(Step):  # 整改时限已延期
     new_deadline: str
     reason: str
     approver: str  # 批准人
+    files: list[dict] = field(default_factory=list)  # 佐证材料文件 [{sha256, size, type, name}]
 
 
 @dataclass(frozen=True)

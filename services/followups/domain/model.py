@@ -7,6 +7,7 @@ from shared.aggregate import Aggregate
 from shared.backfill import StepDate, latest_step_on, step_fields
 from shared.deadlines import CalendarOutOfRange, TrafficLights, case_light, overdue_working_days
 from shared.errors import IllegalTransition, InvalidInput, require_text
+from shared.evidence import EvidenceFile, check_count
 from shared.policy import OfficePolicy
 from shared.vocabulary import ACCOUNTABILITY_MEASURES, CaseStatus, EscalationLevel  # noqa: F401 - one vocabulary
 from services.followups.domain.events import (
@@ -23,6 +24,12 @@ from services.followups.domain.events import (
     ReinspectionFailed,
     ReinspectionPassed,
 )
+
+
+def _sealed(files: list[EvidenceFile]) -> list[dict]:
+    """What a step's event records of its 佐证材料: each file's hash (the chain then covers it), size, type, name."""
+    check_count(len(files))
+    return [file.to_dict() for file in files]
 
 
 def case_id_for(notice_id: str, problem_id: str) -> str:
@@ -66,39 +73,42 @@ class RectificationCase(Aggregate):  # 整改事项
     # -- the unit's steps (签收后：整改方案 → 整改进展 → 整改报告) ---------------------------------------
 
     def submit_plan(self, *, plan: str, measures: list[str], planned_completion: date | None,
-                    when: StepDate) -> None:
+                    when: StepDate, files: list[EvidenceFile] = ()) -> None:
         self._require((CaseStatus.OPEN, CaseStatus.PLANNED), "submit a rectification plan", "提交整改方案")
         require_text(plan, "plan", "整改方案")
         self._record(RectificationPlanSubmitted(
             case_id=self.id, plan=plan, measures=list(measures),
             planned_completion=planned_completion.isoformat() if planned_completion else None, **self._dated(when),
+            files=_sealed(files),
         ))
 
-    def report_progress(self, *, summary: str, evidence: list[str], when: StepDate) -> None:
+    def report_progress(self, *, summary: str, evidence: list[str], when: StepDate,
+                        files: list[EvidenceFile] = ()) -> None:
         self._require((CaseStatus.PLANNED, CaseStatus.RECTIFYING), "report progress", "报告整改进展",
                       hint=("submit the rectification plan first", "请先提交整改方案"))
         require_text(summary, "summary", "整改进展")
         self._record(RectificationProgressReported(case_id=self.id, summary=summary, evidence=list(evidence),
-                                                   **self._dated(when)))
+                                                   **self._dated(when), files=_sealed(files)))
 
-    def report_completion(self, *, summary: str, evidence: list[str], when: StepDate, policy: OfficePolicy) -> None:
+    def report_completion(self, *, summary: str, evidence: list[str], when: StepDate, policy: OfficePolicy,
+                          files: list[EvidenceFile] = ()) -> None:
         self._require((CaseStatus.PLANNED, CaseStatus.RECTIFYING), "report completion", "提交整改报告",
                       hint=("submit the rectification plan first", "请先提交整改方案"))
         require_text(summary, "summary", "整改报告")
         dated = self._dated(when)
         self._record(RectificationReported(
             case_id=self.id, summary=summary, evidence=list(evidence), reported_on=when.on.isoformat(),
-            reinspection_due=policy.reinspection_period.after(when.on).isoformat(), **dated,
+            reinspection_due=policy.reinspection_period.after(when.on).isoformat(), **dated, files=_sealed(files),
         ))
 
     # -- the inspector's steps (复查 → 销号) ------------------------------------------------------
 
-    def reinspect(self, *, passed: bool, findings: str, when: StepDate) -> None:
+    def reinspect(self, *, passed: bool, findings: str, when: StepDate, files: list[EvidenceFile] = ()) -> None:
         self._require((CaseStatus.REPORTED,), "re-inspect", "复查",
                       hint=("the unit has not reported completion yet", "责任单位尚未提交整改报告"))
         require_text(findings, "findings", "复查意见")
         event = ReinspectionPassed if passed else ReinspectionFailed
-        self._record(event(case_id=self.id, findings=findings, **self._dated(when)))
+        self._record(event(case_id=self.id, findings=findings, **self._dated(when), files=_sealed(files)))
 
     def close(self, *, when: StepDate) -> None:
         self._require((CaseStatus.VERIFIED,), "close (销号)", "销号",
@@ -113,7 +123,8 @@ class RectificationCase(Aggregate):  # 整改事项
 
     # -- the office's steps (延期、约谈/通报/问责、表彰) -------------------------------------------------
 
-    def extend_deadline(self, *, new_deadline: date, reason: str, approver: str, when: StepDate) -> None:
+    def extend_deadline(self, *, new_deadline: date, reason: str, approver: str, when: StepDate,
+                        files: list[EvidenceFile] = ()) -> None:
         self._require_not_ended("extend the deadline", "延期")
         dated = self._dated(when)
         if new_deadline < when.on:  # a 补录 extension was judged on the day it was granted
@@ -127,7 +138,8 @@ class RectificationCase(Aggregate):  # 整改事项
                 f"新的整改时限 {new_deadline} 必须晚于当前时限 {self.deadline}", field="new_deadline",
             )
         self._record(DeadlineExtended(case_id=self.id, previous_deadline=self.deadline,
-                                      new_deadline=new_deadline.isoformat(), reason=reason, approver=approver, **dated))
+                                      new_deadline=new_deadline.isoformat(), reason=reason, approver=approver, **dated,
+                                      files=_sealed(files)))
 
     def escalate(self, *, level: str, reason: str, when: StepDate, doc_number: str | None = None,
                  measure: str | None = None, target: str = "unit") -> None:

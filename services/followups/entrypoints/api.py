@@ -16,6 +16,7 @@ from shared.web import (allow, command_context, create_service_app, current_cont
 from services.followups.adapters.read_models import CaseView
 from services.followups.bootstrap import bootstrap
 from services.followups.domain import commands as c
+from services.followups.entrypoints.files import add_file_routes
 from services.followups.entrypoints.schemas import (
     CaseQuerySchema,
     CaseSchema,
@@ -57,9 +58,7 @@ def list_cases(query, pagination_parameters):
 @blp.response(200, CaseSchema)
 def get_case(case_id):
     """One rectification case with its plan, progress, re-inspections, extensions and escalations."""
-    row = _case_or_404(case_id)
-    require_caller_sees(*case_units(row.responsible_unit))
-    return _with_light(row)
+    return _with_light(_readable_case(case_id))
 
 
 def _case_action(path: str, schema, roles: tuple[str, ...], make_command: Callable[[str, dict], object], doc: str):
@@ -77,27 +76,32 @@ def _case_action(path: str, schema, roles: tuple[str, ...], make_command: Callab
     return action
 
 
+def _step(payload: dict) -> dict:
+    """A step's date fields and the 佐证材料 files it attaches (uploaded first: POST /cases/<id>/files)."""
+    return {**step_arguments(payload), "files": tuple(c.FileRef(f["sha256"], f["name"]) for f in payload["files"])}
+
+
 # Office staff may record the others' steps too, but only as a 补录 (checked by the handlers: shared/backfill.py).
 UNIT_STEP = (Role.UNIT_HANDLER, Role.OFFICE_STAFF)
 INSPECTOR_STEP = (Role.INSPECTOR, Role.OFFICE_STAFF)
 
 _case_action("plan", SubmitPlanSchema, UNIT_STEP, lambda case_id, p: c.SubmitRectificationPlan(
-    case_id, p["plan"], tuple(p["measures"]), p["planned_completion"], p["expected_version"], **step_arguments(p)),
+    case_id, p["plan"], tuple(p["measures"]), p["planned_completion"], p["expected_version"], **_step(p)),
     "Submit the rectification plan (整改方案; the responsible unit's handler, or office staff as 补录)")
 _case_action("progress", ReportSchema, UNIT_STEP, lambda case_id, p: c.ReportProgress(
-    case_id, p["summary"], tuple(p["evidence"]), p["expected_version"], **step_arguments(p)),
+    case_id, p["summary"], tuple(p["evidence"]), p["expected_version"], **_step(p)),
     "Report progress with evidence (整改进展; the responsible unit's handler, or office staff as 补录)")
 _case_action("completion", ReportSchema, UNIT_STEP, lambda case_id, p: c.ReportCompletion(
-    case_id, p["summary"], tuple(p["evidence"]), p["expected_version"], **step_arguments(p)),
+    case_id, p["summary"], tuple(p["evidence"]), p["expected_version"], **_step(p)),
     "Report completion and ask for re-inspection (整改报告; the responsible unit's handler, or office staff as 补录)")
 _case_action("reinspection", ReinspectSchema, INSPECTOR_STEP, lambda case_id, p: c.Reinspect(
-    case_id, p["passed"], p["findings"], p["expected_version"], **step_arguments(p)),
+    case_id, p["passed"], p["findings"], p["expected_version"], **_step(p)),
     "Re-inspect: pass, or send back to rectifying with findings (复查; inspector, or office staff as 补录)")
 _case_action("close", CloseSchema, INSPECTOR_STEP, lambda case_id, p: c.CloseCase(
     case_id, p["expected_version"], **step_arguments(p)),
     "Close a case that passed re-inspection (销号; inspector, or office staff as 补录)")
 _case_action("extension", ExtendDeadlineSchema, (Role.OFFICE_STAFF,), lambda case_id, p: c.ExtendDeadline(
-    case_id, p["new_deadline"], p["reason"], p["approver"], p["expected_version"], **step_arguments(p)),
+    case_id, p["new_deadline"], p["reason"], p["approver"], p["expected_version"], **_step(p)),
     "Extend the deadline with a reason and an approver (延期; office staff)")
 _case_action("escalations", EscalateSchema, (Role.OFFICE_STAFF,), lambda case_id, p: c.Escalate(
     case_id, p["level"], p["reason"], p["doc_number"], p["measure"], p["target"], p["expected_version"], **step_arguments(p)),
@@ -112,6 +116,16 @@ def _case_or_404(case_id: str) -> CaseView:
     if row is None:
         raise NotFound(f"case {case_id} not found", f"整改事项 {case_id} 不存在")
     return row
+
+
+def _readable_case(case_id: str) -> CaseView:
+    """The case, if the caller may read it (404 / 403 as GET /cases/<id>)."""
+    row = _case_or_404(case_id)
+    require_caller_sees(*case_units(row.responsible_unit))
+    return row
+
+
+add_file_routes(blp, _readable_case)
 
 
 def _with_light(row: CaseView) -> CaseView:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from shared.deadlines import Light
+from shared.evidence import MAX_FILES_PER_STEP, MAX_NAME_LENGTH, SHA256
 from shared import text
 from shared.openapi import FILLED_TEXT, JsonBoolean, StepSchema
 from services.followups.domain.model import ACCOUNTABILITY_MEASURES, CaseStatus, EscalationLevel
@@ -12,8 +13,17 @@ from services.followups.domain.model import ACCOUNTABILITY_MEASURES, CaseStatus,
 TEXT_LENGTH = validate.Length(min=1, max=4000)
 TEXT = [TEXT_LENGTH, FILLED_TEXT]
 SHORT = [validate.Length(min=1, max=200), FILLED_TEXT]
+
+
+class FileRefSchema(Schema):  # a stored 佐证材料 file a step attaches
+    sha256 = fields.String(required=True, validate=validate.Regexp(SHA256.pattern))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=MAX_NAME_LENGTH), FILLED_TEXT])
+
+
 EVIDENCE = fields.List(fields.String(validate=TEXT_LENGTH), load_default=list, validate=validate.Length(max=50),
                        metadata={"description": "descriptions of the evidence (佐证材料)"})
+FILES = fields.List(fields.Nested(FileRefSchema), load_default=list, validate=validate.Length(max=MAX_FILES_PER_STEP),
+                    metadata={"description": "佐证材料文件 uploaded first (POST /cases/<id>/files), by hash, with their names"})
 EXPECTED_VERSION = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1),
                                   metadata={"description": "the case version the caller saw; 409 if it changed since"})
 
@@ -23,18 +33,21 @@ class SubmitPlanSchema(StepSchema):  # 整改方案
     measures = fields.List(fields.String(validate=TEXT_LENGTH), load_default=list, validate=validate.Length(max=50))
     planned_completion = fields.Date(load_default=None, allow_none=True)
     expected_version = EXPECTED_VERSION
+    files = FILES
 
 
 class ReportSchema(StepSchema):  # 整改进展 / 整改报告
     summary = fields.String(required=True, validate=TEXT)
     evidence = EVIDENCE
     expected_version = EXPECTED_VERSION
+    files = FILES
 
 
 class ReinspectSchema(StepSchema):  # 复查
     passed = JsonBoolean(required=True)
     findings = fields.String(required=True, validate=TEXT)
     expected_version = EXPECTED_VERSION
+    files = FILES
 
 
 class CloseSchema(StepSchema):  # 销号
@@ -46,6 +59,7 @@ class ExtendDeadlineSchema(StepSchema):  # 延期
     reason = fields.String(required=True, validate=TEXT)
     approver = fields.String(required=True, validate=SHORT, metadata={"description": "批准人"})
     expected_version = EXPECTED_VERSION
+    files = FILES
 
 
 def _escalation_rules() -> dict:
@@ -90,6 +104,23 @@ class CommendSchema(StepSchema):  # 表彰
     expected_version = EXPECTED_VERSION
 
 
+class EvidenceFileSchema(Schema):  # 佐证材料文件 as stored
+    sha256 = fields.String()
+    size = fields.Integer()
+    type = fields.String(metadata={"description": "MIME type decided from the content"})
+    name = fields.String()
+
+
+class UploadedFilesSchema(Schema):  # the answer to an upload
+    files = fields.List(fields.Nested(EvidenceFileSchema))
+
+
+class CaseFileSchema(EvidenceFileSchema):  # a file a step of the case attached
+    step = fields.String(metadata={"description": "the event type of the step"})
+    attached_by = fields.Dict(metadata={"description": "the actor as the event records it: user_id, role, unit, name"})
+    attached_at = fields.DateTime()
+
+
 class CaseSchema(Schema):  # 整改事项（整改台账的一行）
     id = fields.String()
     notice_id = fields.String()
@@ -127,6 +158,7 @@ class CaseSchema(Schema):  # 整改事项（整改台账的一行）
     escalations = fields.List(fields.Dict())
     extensions = fields.List(fields.Dict())
     commendations = fields.List(fields.Dict())
+    files = fields.List(fields.Nested(CaseFileSchema))
     opened_at = fields.DateTime()
     updated_at = fields.DateTime()
     version = fields.Integer()

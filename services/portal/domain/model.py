@@ -104,6 +104,9 @@ class CaseRecord:  # 整改事项 (one row of the 整改台账)
     escalation_level: str | None = None
     escalations: list[dict] = field(default_factory=list)
     extensions: list[dict] = field(default_factory=list)
+    # 佐证材料: each file a step attached, in the order attached: {sha256, name, size, type, step (the event's type),
+    # event_id, by (the actor's user id), by_name, unit, at (recorded_at, UTC)}
+    files: list[dict] = field(default_factory=list)
 
     @property
     def days_to_close(self) -> int | None:
@@ -370,6 +373,8 @@ class PortalModel:
         case = self.cases.get(entry.stream_id)
         if case is None:
             return None
+        if data.get("files"):
+            _attach_files(case, entry, data["files"])
         before = (_status_class(case.status), case.closed_on, case.deadline)
         for name, value in changes.items():
             setattr(case, name, value)
@@ -764,6 +769,21 @@ class PortalModel:
         }
         canonical = json.dumps(state, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _attach_files(case: CaseRecord, entry: TimelineEntry, files: Any) -> None:
+    """Keep the files a step's event carries (佐证材料) with who attached them and when; malformed entries are
+    left out (the event itself stays in the timeline as it came)."""
+    if not isinstance(files, list):
+        return
+    actor = entry.actor or {}
+    for item in files:
+        if isinstance(item, dict) and isinstance(item.get("sha256"), str):
+            case.files.append({
+                "sha256": item["sha256"], "name": str(item.get("name") or item["sha256"][:12]),
+                "size": item.get("size"), "type": item.get("type"), "step": entry.type, "event_id": entry.event_id,
+                "by": actor.get("user_id"), "by_name": actor.get("name"), "unit": actor.get("unit"),
+                "at": entry.recorded_at})
 
 
 def _as_dicts(records: dict) -> dict:

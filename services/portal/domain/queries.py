@@ -156,6 +156,31 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+@dataclass(frozen=True)
+class MatterFigures:  # 督办事项 / 已销号 / 完成率: one definition for the dashboard, 统计, the plans and 考评
+    """督办事项: distinct problems under supervision, each once however many tasks it serves (a withdrawn one is
+    not counted); 已销号: those of them closed; 完成率: closed / matters (None when there are none)."""
+
+    matters: int
+    closed: int
+
+    @property
+    def completion_rate(self) -> float | None:
+        return _rate(self.closed, self.matters)
+
+
+def matter_figures(matters: Iterable[str], closed: Iterable[str]) -> MatterFigures:
+    """The figures of the matters with these ids (a problem met twice, e.g. through two tasks, counts once)."""
+    distinct = set(matters)
+    return MatterFigures(len(distinct), len(distinct.intersection(closed)))
+
+
+def case_figures(cases: Iterable[CaseRecord]) -> MatterFigures:
+    """The figures of these cases (整改事项, one per problem): withdrawn ones are no longer supervised."""
+    live = [case for case in cases if case.status != "withdrawn"]
+    return matter_figures((case.id for case in live), (case.id for case in live if case.status == "closed"))
+
+
 def dashboard(model: PortalModel, viewer: Viewer, period: Period, rule: LightRule) -> dict:
     """The headline figures of a period, today's lights of the open items, and open/overdue by unit.
 
@@ -172,8 +197,8 @@ def dashboard(model: PortalModel, viewer: Viewer, period: Period, rule: LightRul
         if contains(notice.issued_on):
             notices_issued += 1
             prompt_letters += notice.kind in PROMPT_KINDS
-    ended, closed, open_ = index.counts.total(start, end)
-    opened = ended + open_
+    _ended, closed, open_ = index.counts.total(start, end)
+    opened = closed + open_  # ended = closed or withdrawn; withdrawn matters are not counted (MatterFigures)
     lights: Counter = Counter()
     by_unit: dict[str, Counter] = defaultdict(Counter)
     for unit, sums in index.groups["unit"].items():
@@ -199,7 +224,7 @@ def _tally_cases(cases: Iterable[CaseRecord], contains, rule, lights: Counter,
     """Count cases opened in the period one by one into ``lights`` and ``by_unit``; returns (opened, closed, overdue)."""
     opened = closed = overdue = 0
     for case in cases:
-        if not contains(case.opened_on):
+        if not contains(case.opened_on) or case.status == "withdrawn":
             continue
         opened += 1
         light = rule.light(case)
@@ -241,15 +266,16 @@ def _deadline(entry: tuple[str, str]) -> str:
 
 def _dashboard_figures(period: Period, notices_issued: int, prompt_letters: int, opened: int, closed: int, overdue: int,
                        lights: Counter, by_unit: dict[str, Counter]) -> dict:
+    totals = MatterFigures(opened, closed)
     return {
         "period": period.label(),
         "notices_issued": notices_issued,
         "prompt_letters": prompt_letters,
-        "matters": opened,
+        "matters": totals.matters,
         "under_rectification": sum(lights.values()),
-        "closed": closed,
+        "closed": totals.closed,
         "overdue": overdue,
-        "completion_rate": _rate(closed, opened),
+        "completion_rate": totals.completion_rate,
         "lights": {light: lights.get(light, 0) for light in (Light.GREEN, Light.YELLOW, Light.RED)},
         "by_unit": sorted(({"unit": unit, "open": c["open"], "overdue": c["overdue"]} for unit, c in by_unit.items()),
                           key=lambda row: (-row["open"], -row["overdue"], row["unit"])),
@@ -482,6 +508,7 @@ def statistics(model: PortalModel, viewer: Viewer, period: Period) -> dict:
     notices = [n for n in visible_notices(model, viewer) if period.contains(n.issued_on)]
     cases = [c for c in visible_cases(model, viewer) if period.contains(c.opened_on) and c.status != "withdrawn"]
     closed = [c for c in cases if c.status == "closed"]
+    totals = case_figures(cases)
     areas = {c.area for c in cases if c.area}
     escalations = Counter(e["level"] for c in cases for e in c.escalations)
     manual = Counter(e["level"] for c in cases for e in c.escalations if not e.get("automatic"))
@@ -489,12 +516,12 @@ def statistics(model: PortalModel, viewer: Viewer, period: Period) -> dict:
         "notices": len(notices),
         "prompt_letters": sum(n.kind in PROMPT_KINDS for n in notices),
         "listed": sum(n.listed for n in notices),
-        "problems": len(cases),
+        "problems": totals.matters,
         "areas": len(areas),
         "units": len({c.responsible_unit for c in cases}),
-        "closed": len(closed),
+        "closed": totals.closed,
         "closed_on_time": sum(bool(c.on_time) for c in closed),
-        "completion_rate": _rate(len(closed), len(cases)),
+        "completion_rate": totals.completion_rate,
         "reminders": escalations.get("reminder", 0),
         "warnings": escalations.get("warning", 0),
         "interviews": manual.get("interview", 0),
@@ -503,7 +530,7 @@ def statistics(model: PortalModel, viewer: Viewer, period: Period) -> dict:
     }
     sentences = [
         f"下发督办通知及工作提示函共{figures['notices']}份（其中工作提示函{figures['prompt_letters']}份、挂牌督办{figures['listed']}份），"
-        f"督促整改落实事项{figures['closed']}件。",
+        f"督促整改落实督办事项{figures['problems']}件（已销号{figures['closed']}件）。",
         f"跟踪督办{figures['areas']}个方面{figures['problems']}个问题，涉及{figures['units']}个责任单位，"
         f"已销号{figures['closed']}个，整改完成率{_percent(figures['completion_rate'])}，"
         f"其中按期完成{figures['closed_on_time']}个。",
@@ -511,6 +538,39 @@ def statistics(model: PortalModel, viewer: Viewer, period: Period) -> dict:
         f"通报{figures['circulations']}次，问责{figures['accountability']}次。",
     ]
     return {"period": period.label(), "figures": figures, "sentences": sentences}
+
+
+def statistics_series(model: PortalModel, viewer: Viewer, period: Period) -> dict:
+    """What 统计's charts draw, counted as statistics() counts (cases opened in the period, withdrawn ones not):
+    problems by area (领域), closings (销号) by month, and by responsible unit the share closed on time among
+    those closed."""
+    cases = [c for c in visible_cases(model, viewer) if period.contains(c.opened_on) and c.status != "withdrawn"]
+    by_area = Counter(c.area or "未分类" for c in cases)
+    closed = [c for c in cases if c.status == "closed" and c.closed_on]
+    by_month = Counter(c.closed_on[:7] for c in closed)
+    on_time: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # unit -> [closed on time, closed]
+    for case in closed:
+        on_time[case.responsible_unit][0] += bool(case.on_time)
+        on_time[case.responsible_unit][1] += 1
+    return {
+        "areas": sorted(by_area.items(), key=lambda item: (-item[1], item[0])),
+        "closings_by_month": [(month, by_month.get(month, 0)) for month in _months(min(by_month, default=None),
+                                                                              max(by_month, default=None))],
+        "on_time_by_unit": sorted(((unit, _rate(done, whole)) for unit, (done, whole) in on_time.items()),
+                                  key=lambda item: (-item[1], item[0])),
+    }
+
+
+def _months(first: str | None, last: str | None) -> list[str]:
+    """Every month from first to last ("YYYY-MM"), so a month without closings shows as 0, not as a gap."""
+    if first is None or last is None:
+        return []
+    year, month = int(first[:4]), int(first[5:7])
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
 def _percent(rate: float | None) -> str:

@@ -28,6 +28,7 @@ from shared.errors import DubanError, Forbidden, ServiceUnavailable, Unauthorize
 from services.api_client import ApiError
 from shared.logging import configure_logging, correlation_scope, new_correlation_id
 from shared.directory import Account, refuse_stale_token
+from services.portal.adapters import evidence
 from services.portal.adapters.sign_in import SignInRefused, authenticate
 from services.portal.context import SERVICE, PortalContext, bootstrap
 from services.portal.domain.login_limits import LOCKOUT, LoginLimiter, SignInAttemptEvent
@@ -38,6 +39,8 @@ from services.portal.entrypoints import (
     pages_cases,
     pages_dashboard,
     pages_directory,
+    pages_documents,
+    pages_evaluation,
     pages_ledger_import,
     pages_messages,
     pages_notices,
@@ -61,6 +64,7 @@ SLIDE_EVERY = timedelta(seconds=60)
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
                            "img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
                            "frame-ancestors 'none'")
+MAX_REQUEST_BYTES = evidence.MAX_FILES * evidence.MAX_FILE_BYTES + 2 * 1024 * 1024
 SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Options": "DENY",
                     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
@@ -82,10 +86,13 @@ def create_app(context: PortalContext | None = None, login_limiter: LoginLimiter
     if context.settings.trust_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.json.ensure_ascii = False
+    # the largest form: a step with its 佐证材料 (20 files of 20 MB, and the form's own fields); a larger request is a
+    # 413 with the reason (_install_errors), never read
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.context_processor(common.template_helpers)
     app.jinja_env.globals["csrf_field"] = csrf_field
     for module in (pages_dashboard, pages_notices, pages_cases, pages_reports, pages_plans, pages_calendars,
-                   pages_ledger_import, pages_directory, pages_messages):
+                   pages_ledger_import, pages_directory, pages_messages, pages_evaluation, pages_documents):
         app.register_blueprint(module.blp)
     _install_identity(app, context)
     _install_form_guard(app)
@@ -193,6 +200,8 @@ def _install_identity(app: Flask, context: PortalContext) -> None:
         g.scope.__enter__()
         if request.path.startswith(PUBLIC):
             return None
+        if request.method in ("GET", "HEAD") and request.headers.get("Authorization", "").startswith("Bearer "):
+            return _identify_bearer()
         token = request.cookies.get(COOKIE)
         if not token:
             return _to_login()
@@ -214,6 +223,19 @@ def _install_identity(app: Flask, context: PortalContext) -> None:
         if now - issued >= SLIDE_EVERY:
             token, max_age = _session_token(context, claims, signed_in_at, now)
             g.renewed_session = (token, max_age)
+        g.token = token
+        g.viewer = Viewer(claims["sub"], claims["role"], claims.get("unit"), claims.get("name"))
+        return None
+
+    def _identify_bearer() -> Response | None:
+        """A script reads pages and downloads (the .docx documents, exports) with an API token, as it calls the
+        services: no session, so no sliding or idle rule, and only for reads (a form still needs the session and its
+        CSRF token). A bad or stale token is a 401, not a redirect to the sign-in page."""
+        token = request.headers["Authorization"].removeprefix("Bearer ").strip()
+        claims = token_claims(context.settings.jwt_secret, token)  # Unauthorized → 401 (the error handlers)
+        row = context.model.people.get(claims["sub"])
+        refuse_stale_token(Account.from_row(claims["sub"], row) if row is not None else None,
+                           claims["sub"], claims.get("epoch"))
         g.token = token
         g.viewer = Viewer(claims["sub"], claims["role"], claims.get("unit"), claims.get("name"))
         return None
@@ -335,6 +357,14 @@ def _install_errors(app: Flask) -> None:
         else:
             failure = DubanError(str(error), error.body.get("message_zh") or str(error))
             failure.status, failure.code = status, error.body.get("code") or "refused"
+        return _domain_error(failure)
+
+    @app.errorhandler(413)
+    def _too_large(_error):
+        limit_mb = evidence.MAX_FILE_BYTES // (1024 * 1024)
+        failure = DubanError(f"the request is larger than {MAX_REQUEST_BYTES} bytes",
+                             f"提交的内容过大，未办理：佐证材料一次最多{evidence.MAX_FILES}个文件，每个不超过{limit_mb}MB")
+        failure.status, failure.code = 413, "too_large"
         return _domain_error(failure)
 
     @app.errorhandler(404)

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font
 from shared.errors import InvalidInput
 from shared.text import for_spreadsheet
 from services.api_client import ApiError, ServiceUnreachable
+from services.portal.adapters.evidence import is_image
 from services.portal.context import PortalContext
 from shared.vocabulary import (CASE_STATUS_ZH, ESCALATION_ZH, LIGHT_ZH, NOTICE_STATUS_ZH, ROLE_ZH,  # noqa: F401
                                TASK_STATUS_ZH)
@@ -119,7 +120,14 @@ def render(template: str, **values) -> str:
 def template_helpers() -> dict:
     return {"CASE_STATUS_ZH": CASE_STATUS_ZH, "NOTICE_STATUS_ZH": NOTICE_STATUS_ZH, "TASK_STATUS_ZH": TASK_STATUS_ZH,
             "ESCALATION_ZH": ESCALATION_ZH, "LIGHT_ZH": LIGHT_ZH, "ROLE_ZH": ROLE_ZH, "percent": percent,
-            "shanghai": shanghai_time}
+            "shanghai": shanghai_time, "is_image": is_image, "file_size": file_size}
+
+
+def file_size(size) -> str:
+    """A file's size as people read it (KB below a megabyte, else MB)."""
+    if not isinstance(size, int) or size < 0:
+        return ""
+    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / (1024 * 1024):.1f} MB"
 
 
 def percent(rate: float | None) -> str:
@@ -207,3 +215,10 @@ def csv_response(headers: Sequence[str], rows: Iterable[Sequence], filename: str
 
 def iso(day: date | None) -> str:
     return day.isoformat() if day else ""
+
+
+def chart_response(image: bytes) -> Response:
+    """A chart drawn on the server (adapters/charts.py), for an <img> of a page (the CSP's img-src 'self')."""
+    # private: the figures are the viewer's own scope; a short max-age spares redrawing on a page's reload
+    return Response(image, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
+

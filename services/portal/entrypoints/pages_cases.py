@@ -10,12 +10,15 @@ from datetime import date
 from typing import Callable
 from urllib.parse import quote
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 from marshmallow import Schema, fields, validate
 
+from shared import event_words
 from shared.auth import Role
 from shared.errors import Forbidden, NotFound
+from shared.evidence import SHA256
 from shared.vocabulary import ACCOUNTABILITY_MEASURES, ACCOUNTABILITY_TARGET_ZH, ESCALATION_ZH
+from services.portal.adapters import evidence
 from services.portal.domain.model import CASE_ENDED, CaseRecord, PortalModel
 from services.portal.domain.queries import timeline
 from services.portal.entrypoints.common import call_service, load_form, portal, render, user_token, viewer
@@ -61,8 +64,11 @@ def case_page(case_id: str):
         history = timeline_rows(entries, model)
         reports = [row for row in history if row["entry"].type in ("RectificationProgressReported", "RectificationReported")]
         commendations = [row for row in history if row["entry"].type == "RectificationCommended"]
+        attachments = [{**file, "step_zh": event_words.label(file["step"], {})} for file in case.files]
         return render("case.html", case=case, notice=model.notices.get(case.notice_id), light=context.light_rule().light(case),
                       history=history, reports=reports, commendations=commendations, actions=available_actions(case),
+                      attachments=attachments, max_files=evidence.MAX_FILES,
+                      max_file_mb=evidence.MAX_FILE_BYTES // (1024 * 1024),
                       form_key=new_form_key(), escalation_choices=ESCALATION_CHOICES, measures=ACCOUNTABILITY_MEASURES,
                       targets=TARGET_ZH, backfilling=viewer().role in (Role.OFFICE_STAFF, Role.ADMIN))
 
@@ -178,9 +184,76 @@ def case_action(case_id: str, action: str):
         raise Forbidden(f"unit handler of {who.unit} may not act for {responsible_unit}",
                         f"经办人（{who.unit}）只能办理本单位的事项，该事项属于{responsible_unit}")
     form = load_form(spec.schema())
-    if form is not None:
+    files = chosen_files() if action in EVIDENCE_STEPS else []
+    if form is not None and files is not None:
         key = form.pop("idempotency_key", None)
         body = {name: value.isoformat() if isinstance(value, date) else value for name, value in form.items()}
         path = f"/cases/{quote(case_id, safe='')}/{action}"
-        call_service(lambda: portal().service("followups", user_token()).post(path, body, idempotency_key=key))
+        followups = portal().service("followups", user_token())
+
+        def step():
+            if files:  # stored first (a refused file stops here, the step is not posted), then named in the step
+                body["files"] = evidence.upload(followups, case_id, files)
+            followups.post(path, body, idempotency_key=key)
+
+        call_service(step)
     return redirect(url_for("cases.case_page", case_id=case_id))
+
+
+# the steps whose forms carry 佐证材料 (files); their events name the files attached
+EVIDENCE_STEPS = ("plan", "progress", "completion", "reinspection", "extension")
+
+
+def chosen_files() -> list[evidence.ChosenFile] | None:
+    """The files the form carried (an empty file input sends one nameless part: not a file); too many or too large
+    ones are flashed and None is returned, before anything is sent."""
+    files = [evidence.ChosenFile(f.filename, f.mimetype, f.stream) for f in request.files.getlist("files") if f.filename]
+    refused = False
+    if len(files) > evidence.MAX_FILES:
+        flash(f"佐证材料：一次最多上传{evidence.MAX_FILES}个文件，本次选择了{len(files)}个", "error")
+        refused = True
+    for file in files:
+        if file.size > evidence.MAX_FILE_BYTES:
+            flash(f"佐证材料：{file.name} 超过{evidence.MAX_FILE_BYTES // (1024 * 1024)}MB，未上传", "error")
+            refused = True
+        elif file.size == 0:
+            flash(f"佐证材料：{file.name} 是空文件，未上传", "error")
+            refused = True
+    return None if refused else files
+
+
+# -- the files (佐证材料), passed on from the followups service as the viewer ----------------------------------
+
+def _attached(case_id: str, sha256: str) -> dict:
+    """The file as the case's steps attached it; 404 for a file the viewer's case does not hold (403/404 for a case
+    the viewer may not see, as its page)."""
+    with portal().lock:
+        case = visible_case(portal().model, case_id)
+        file = next((f for f in case.files if f["sha256"] == sha256), None) if SHA256.match(sha256) else None
+    if file is None:
+        raise NotFound(f"no file {sha256} attached to case {case_id}", "该整改事项没有这份佐证材料")
+    return file
+
+
+def _passed_on(answer) -> Response:
+    headers = {name: answer.header(name) for name in evidence.PASSED_HEADERS if answer.header(name)}
+    headers.setdefault("Content-Type", "application/octet-stream")  # never the page's own text/html
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers["Cache-Control"] = "private, max-age=300"  # a person's own view of the case: never a shared cache's
+    return Response(answer.body, status=200, headers=headers)
+
+
+@blp.get("/cases/<case_id>/files/<sha256>")
+def case_file(case_id: str, sha256: str):
+    """The file's bytes, a download under its own name (the followups service's headers kept)."""
+    _attached(case_id, sha256)
+    return _passed_on(evidence.fetch(portal().service("followups", user_token()), case_id, sha256))
+
+
+@blp.get("/cases/<case_id>/files/<sha256>/thumbnail")
+def case_file_thumbnail(case_id: str, sha256: str):
+    """A picture's thumbnail (PNG); 404 for a file that is not a picture."""
+    file = _attached(case_id, sha256)
+    if not evidence.is_image(file.get("type")):
+        raise NotFound(f"file {sha256} is not a picture", "该佐证材料不是图片，没有缩略图")
+    return _passed_on(evidence.fetch(portal().service("followups", user_token()), case_id, sha256, thumbnail=True))

@@ -8,6 +8,14 @@ from services.portal.entrypoints.common import period_from_args, portal, render,
 
 blp = Blueprint("dashboard", __name__)
 
+# A full-width bar means "at least this many": one open matter in one unit is a short bar, not the whole track.
+BAR_SCALE_FLOOR = 10
+
+
+def bar_scale(values: list[int]) -> int:
+    """The count a full-width bar stands for: the largest value, and never less than BAR_SCALE_FLOOR."""
+    return max([*values, BAR_SCALE_FLOOR])
+
 
 @blp.get("/")
 def index():
@@ -15,5 +23,5 @@ def index():
     context = portal()
     with context.lock:
         figures = dashboard(context.model, viewer(), period, context.light_rule())
-    chart_max = max([row["open"] for row in figures["by_unit"]] + [1])
+    chart_max = bar_scale([row["open"] for row in figures["by_unit"]])
     return render("dashboard.html", figures=figures, period=period, chart_max=chart_max)

@@ -510,8 +510,15 @@ def timeline_rows(entries: list[TimelineEntry], model: PortalModel) -> list[dict
 
 def _row_values(row: dict) -> tuple:
     values = (row["number"], row["time"], row["event"], row["subject"], row["actor"], row["role"], row["unit"], row["due"],
-              row["timing"], row["summary"])
+              row["timing"], _with_files(row["summary"], row.get("entry")))
     return values
+
+
+def _with_files(summary: str, entry: TimelineEntry | None) -> str:
+    """An exported line names the files its step attached (佐证材料), as the page shows them."""
+    files = entry.data.get("files") if entry is not None else None
+    names = [str(f.get("name") or f.get("sha256")) for f in files if isinstance(f, dict)] if isinstance(files, list) else []
+    return event_words.SEPARATOR.join(part for part in (summary, "佐证材料：" + "、".join(names) if names else "") if part)
 
 
 def chain_results(model: PortalModel, entries: list[TimelineEntry]) -> list[dict]:

@@ -22,7 +22,7 @@ from shared.errors import Forbidden, NotFound
 from shared.vocabulary import TASK_CATEGORIES
 from services.api_client import ApiError, ServiceUnreachable, decode_answer, flatten_errors, http_call, service_url
 from services.portal.domain.model import NoticeRecord, PlanRecord, PortalModel, TaskRecord
-from services.portal.domain.queries import Viewer
+from services.portal.domain.queries import MatterFigures, Viewer, matter_figures
 from services.portal.entrypoints.common import (failure_headers, failure_status, load_args, load_form, portal, render,
                                                 user_token, viewer)
 
@@ -98,7 +98,7 @@ class NoticeLine:
 
     @property
     def rate(self) -> float | None:
-        return round(self.closed / self.matters, 4) if self.matters and not self.withdrawn else None
+        return None if self.withdrawn else MatterFigures(self.matters, self.closed).completion_rate
 
 
 @dataclass
@@ -120,7 +120,7 @@ class TaskLine:
 
     @property
     def rate(self) -> float | None:
-        return round(self.closed / self.matters, 4) if self.matters else None
+        return MatterFigures(self.matters, self.closed).completion_rate
 
 
 def task_line(model: PortalModel, who: Viewer, task: TaskRecord) -> TaskLine:
@@ -140,13 +140,15 @@ def task_line(model: PortalModel, who: Viewer, task: TaskRecord) -> TaskLine:
 
 def plan_summary(model: PortalModel, who: Viewer, plan: PlanRecord) -> dict:
     lines = [task_line(model, who, model.tasks[t]) for t in plan.task_ids if t in model.tasks]
-    matters, closed = sum(line.matters for line in lines), sum(line.closed for line in lines)
+    # a problem whose notice serves two of the plan's tasks is one 督办事项 of the plan, as on the dashboard
+    totals = matter_figures((m for line in lines for n in line.live for m in line.task.matters.get(n.id, ())),
+                            (m for line in lines for m in line.task.closed_matters))
     statuses = {}
     for line in lines:
         statuses[line.task.status] = statuses.get(line.task.status, 0) + 1
     return {"plan": plan, "lines": lines, "tasks": len(plan.task_ids), "statuses": statuses,
-            "notices": len({n.id for line in lines for n in line.live}), "matters": matters, "closed": closed,
-            "rate": round(closed / matters, 4) if matters else None}
+            "notices": len({n.id for line in lines for n in line.live}), "matters": totals.matters,
+            "closed": totals.closed, "rate": totals.completion_rate}
 
 
 # -- pages --------------------------------------------------------------------------------------------

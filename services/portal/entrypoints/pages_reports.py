@@ -12,8 +12,19 @@ from flask import Blueprint, request
 from marshmallow import Schema, fields, validate
 
 from shared.vocabulary import CASE_STATUS_ZH, LIGHT_ZH
-from services.portal.domain.queries import GROUPINGS, CaseFilter, Period, ledger, statistics, status_table, visible_cases
+from services.portal.adapters.charts import bar_chart, line_chart
+from services.portal.domain.queries import (
+    GROUPINGS,
+    CaseFilter,
+    Period,
+    ledger,
+    statistics,
+    statistics_series,
+    status_table,
+    visible_cases,
+)
 from services.portal.entrypoints.common import (
+    chart_response,
     csv_response,
     excel_response,
     load_args,
@@ -77,6 +88,13 @@ class StatusQuerySchema(_PeriodArgs):  # 部门状态
 
 class StatisticsQuerySchema(_PeriodArgs):  # 统计
     pass
+
+
+class StatusChartQuerySchema(_PeriodArgs):  # 部门状态图
+    by = fields.String(load_default="unit", validate=validate.OneOf(tuple(GROUPINGS)))
+
+
+STATISTICS_CHARTS = ("areas", "closings", "on_time")  # 问题领域分布, 每月销号, 各单位按期销号率
 
 
 # -- 整改台账 ------------------------------------------------------------------------------------------
@@ -168,6 +186,21 @@ def status_page():
                   plan_of=plan_of, numbers=numbers, export_query=_export_query())
 
 
+@blp.get("/status/chart.svg")
+def status_chart():
+    """部门状态 as bars: open and overdue matters of each row of the page, same grouping and period."""
+    args = load_args(StatusChartQuerySchema())
+    period, by = Period(args["start"], args["end"]), args["by"]
+    context = portal()
+    with context.lock:
+        rows = status_table(context.model, viewer(), period, by, context.light_rule())
+        numbers = {row["key"]: context.model.tasks[row["key"]].number for row in rows
+                   if by == "task" and row["key"] in context.model.tasks}
+    labels = [_task_label(row, numbers) if by == "task" else row["label"] for row in rows]
+    return chart_response(bar_chart(f"按{GROUPINGS[by]}：在办与逾期事项", labels,
+                                    {"在办": [row["open"] for row in rows], "逾期": [row["overdue"] for row in rows]}))
+
+
 def _task_label(row: dict, numbers: dict) -> str:
     number = numbers.get(row["key"])
     return f"{number} {row['label']}" if number else row["label"]
@@ -180,15 +213,40 @@ def default_period(today: date) -> Period:
     return Period(date(today.year, 1, 1), today)
 
 
+def _statistics_period(args: dict, today: date) -> Period:
+    if args["start"] is None and args["end"] is None:
+        return default_period(today)
+    return Period(args["start"], args["end"])
+
+
+@blp.get("/statistics/chart/<any(areas, closings, on_time):name>.svg")
+def statistics_chart(name: str):
+    """One of 统计's charts, for the same period as the page (this year by default)."""
+    args = load_args(StatisticsQuerySchema())
+    context = portal()
+    period = _statistics_period(args, context.clock.today())
+    with context.lock:
+        series = statistics_series(context.model, viewer(), period)
+    if name == "areas":
+        areas = series["areas"]
+        image = bar_chart("各领域督办问题（个）", [a for a, _ in areas], {"问题": [n for _, n in areas]})
+    elif name == "closings":
+        months = series["closings_by_month"]
+        image = line_chart("每月销号（个）", [m for m, _ in months], {"销号": [n for _, n in months]})
+    else:
+        units = series["on_time_by_unit"]
+        image = bar_chart("各责任单位按期销号率", [u for u, _ in units], {"按期销号率": [100 * r for _, r in units]},
+                          percent=True)
+    return chart_response(image)
+
+
 @blp.get("/statistics")
 def statistics_page():
     args = load_args(StatisticsQuerySchema())
     context = portal()
-    if args["start"] is None and args["end"] is None:
-        period = default_period(context.clock.today())
-    else:
-        period = Period(args["start"], args["end"])
+    period = _statistics_period(args, context.clock.today())
     with context.lock:
         result = statistics(context.model, viewer(), period)
     figures = [(key, label, result["figures"][key]) for key, label in FIGURE_LABELS]
-    return render("statistics.html", result=result, figures=figures, period=period)
+    return render("statistics.html", result=result, figures=figures, period=period, charts=STATISTICS_CHARTS,
+                  chart_query=urlencode({"start": period.start or "", "end": period.end or ""}))

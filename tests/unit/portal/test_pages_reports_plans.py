@@ -313,7 +313,7 @@ class TestStatistics:
     def test_this_year_by_default_with_the_sentences_offices_report_in(self, office):
         html = page(office, "/statistics")
         assert "2026-01-01 至 2026-03-01" in html
-        assert "下发督办通知及工作提示函共2份（其中工作提示函1份、挂牌督办1份），督促整改落实事项1件。" in html
+        assert "下发督办通知及工作提示函共2份（其中工作提示函1份、挂牌督办1份），督促整改落实督办事项4件（已销号1件）。" in html
         assert "跟踪督办2个方面4个问题，涉及3个责任单位，已销号1个，整改完成率25.0%，其中按期完成1个。" in html
         assert "对逾期事项催办1次、预警0次，约谈1次，通报0次，问责0次。" in html
         assert re.search(r'data-figure="problems"><td>[^<]*</td><td class="num">4<', html)

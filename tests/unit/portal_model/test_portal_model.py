@@ -122,7 +122,7 @@ class TestWhatEachViewerSees:
         model, _, _ = world
         figures = statistics(model, Viewer("a", "auditor"), Period(date(2020, 1, 1), date(2020, 12, 31)))
         first = figures["sentences"][0]
-        assert first.startswith("下发督办通知及工作提示函共1份") and "督促整改落实事项1件" in first
+        assert first.startswith("下发督办通知及工作提示函共1份") and "督促整改落实督办事项2件（已销号1件）" in first
         assert "跟踪督办2个方面2个问题" in figures["sentences"][1] and "整改完成率50.0%" in figures["sentences"][1]
 
 

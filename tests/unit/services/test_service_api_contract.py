@@ -24,6 +24,7 @@ from shared.auth import Role, issue_token
 from shared.config import Settings
 from shared.errors import (ConcurrencyConflict, IdempotencyConflict, IdempotencyKeyMismatch, IllegalTransition,
                            RetryLater, ServiceUnavailable)
+from shared.evidence import SHA256
 from shared.eventstore.memory import InMemoryEventStore
 from shared.openapi import MAX_PAGE
 from shared.web import create_service_app
@@ -331,8 +332,8 @@ def test_every_text_of_a_request_is_documented_without_control_characters_and_no
     strings = list(request_strings(spec))
     assert len(strings) > 5
     # an id a caller may choose is narrower still: letters, hex digits and hyphens only; so are a sign-in name,
-    # a mobile number and a region code
-    narrower = (NOTICE_ID_PATTERN, USERNAME_PATTERN, MOBILE_PATTERN, REGION_CODE_PATTERN)
+    # a mobile number, a region code and a stored file's SHA-256
+    narrower = (NOTICE_ID_PATTERN, USERNAME_PATTERN, MOBILE_PATTERN, REGION_CODE_PATTERN, SHA256.pattern)
     for where, schema in strings:
         if "enum" not in schema and "format" not in schema:
             assert schema.get("pattern") in (text.TEXT_PATTERN, text.FILLED_TEXT_PATTERN, *narrower), where
