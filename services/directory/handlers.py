@@ -1,11 +1,13 @@
 """Command handlers of the directory service: load, decide, save."""
 from __future__ import annotations
 
+from typing import Callable
+
 from shared.accounts import check_password_policy
 from shared.auth import Role, require_role
 from shared.bus import CommandContext, Handler, UnitOfWork, check_expected_version
 from shared.clock import Clock
-from shared.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthorized
+from shared.errors import ConcurrencyConflict, Forbidden, InvalidInput, TooManyAttempts, Unauthorized
 from services.directory.adapters.credentials import Credentials, hash_password, verify_password
 from services.directory.domain import commands as c
 from services.directory.domain.model import (
@@ -153,6 +155,27 @@ def reset_password(command: c.ResetPassword, uow: UnitOfWork, context: CommandCo
     return person.id
 
 
+GUARD_RETRIES = 20  # concurrent sign-ins from one address meet on its guard's stream; each retry is one cheap read
+
+
+def _count_on_guard(uow: UnitOfWork, context: CommandContext, guard: SignInGuard,
+                    record: Callable[[SignInGuard], None]) -> None:
+    """Record a failure or a success on a guard, re-reading only the guard when a concurrent sign-in wrote first.
+
+    Retrying the whole command instead would check the password again (the slow part, on purpose) and count the
+    other guard twice; a burst of failures from one address would then answer 409 after seconds.
+    """
+    for _ in range(GUARD_RETRIES):
+        record(guard)
+        try:
+            uow.save(guard, context)
+            return
+        except ConcurrencyConflict:
+            guard = uow.get(SignInGuard, guard.id)
+    raise TooManyAttempts("too many sign-ins at once; try again later", "登录请求过于频繁，请稍后再试",
+                          retry_after_seconds=1)
+
+
 def sign_in(command: c.SignIn, uow: UnitOfWork, context: CommandContext, clock: Clock,
             credentials: Credentials) -> tuple[Person, str]:
     """The person and the role they act in, if the password is right and nothing is locked.
@@ -175,12 +198,13 @@ def sign_in(command: c.SignIn, uow: UnitOfWork, context: CommandContext, clock: 
     stored = credentials.get(person.id) if person.exists else None
     if not verify_password(stored, command.password):
         for guard, subject, limit in guards:
-            guard.record_failure(subject, command.address, now, limit)
-            uow.save(guard, context)
+            _count_on_guard(uow, context, guard,
+                            lambda g, subject=subject, limit=limit: g.record_failure(subject, command.address, now,
+                                                                                     limit))
         raise Unauthorized("wrong username or password", "用户名或密码不正确")
     for guard, subject, _ in guards:
-        guard.record_success(subject, command.address, now)
-        uow.save(guard, context)
+        _count_on_guard(uow, context, guard,
+                        lambda g, subject=subject: g.record_success(subject, command.address, now))
     if not person.active:
         raise Forbidden(f"account {person.username} is disabled", "该账号已停用，请联系管理员")
     role = command.role or person.roles[0]

@@ -73,6 +73,8 @@ def test_a_handler_attaches_two_photos_and_the_inspector_sees_them_and_passes_th
     expect(inspector.locator("table.attachments")).to_contain_text("整改前.png")
     expect(inspector.locator("table.attachments")).to_contain_text("整改后.png")
     expect(inspector.locator("table.attachments")).to_contain_text("巴州区经办人")
+    # Thumbnails load lazily: bring them into view so the browser fetches them whatever the window's height.
+    inspector.locator("table.attachments").scroll_into_view_if_needed()
     inspector.wait_for_function(  # both pictures loaded: the portal served each thumbnail as a PNG
         "() => [...document.querySelectorAll('table.attachments img.thumbnail')]"
         ".every(img => img.complete && img.naturalWidth > 0)", timeout=15_000)
