@@ -64,6 +64,34 @@ def test_a_small_analysed_collection_read_whole_does_not_stop_a_restart(settings
     assert unindexed_lookups(database) == []
 
 
+def test_ferretdbs_prepared_lookups_are_planned_with_their_field_so_the_index_serves_them(settings, infra):
+    # FerretDB names the field as a parameter (`_jsonb->$1 @> $2`): a generic plan cannot use the expression
+    # index and scans, and PostgreSQL may switch to one by itself. The deploy step makes the database plan each
+    # execution with its parameters instead (plan_cache_mode), which every FerretDB session inherits.
+    if not infra.postgres_url:
+        pytest.skip("the servers were not started by the test session on FerretDB/PostgreSQL")
+    database = connect_service_database(settings, "probe5")
+    database["grows"].insert_many([{"_id": f"case-{n}", "unit": "巴州区"} for n in range(2 * SMALL_COLLECTION)])
+    [table] = subprocess.run(_psql(infra) + [f"SELECT tablename FROM pg_tables WHERE schemaname = '{database.name}' "
+                                             "AND tablename LIKE 'grows%'"], capture_output=True, text=True,
+                             check=True).stdout.split()
+    statement = (f'PREPARE lookup(text, jsonb) AS SELECT _jsonb FROM "{database.name}"."{table}" '
+                 "WHERE _jsonb->$1 @> $2;")
+
+    def plan(mode: str | None) -> str:
+        script = (f'ANALYZE "{database.name}"."{table}"; {statement} '
+                  + (f"SET plan_cache_mode = {mode}; " if mode else "")
+                  + "EXPLAIN EXECUTE lookup('_id', '\"case-7\"');")
+        return subprocess.run(_psql(infra)[:-1] + ["-qAt"], input=script, capture_output=True, text=True,
+                              check=True).stdout
+
+    assert "Seq Scan" in plan("force_generic_plan")  # what PostgreSQL may choose by itself
+    assert subprocess.run(_psql(infra) + ["SHOW plan_cache_mode"], capture_output=True, text=True,
+                          check=True).stdout.strip() == "force_custom_plan"
+    default = plan(None)  # a new session, as FerretDB's pool opens them
+    assert "Index Scan" in default and "Seq Scan" not in default, default
+
+
 def _psql(infra) -> list[str]:
     return [str(postgres_bin_dir() / "psql"), infra.postgres_url.replace("/ferretdb", "/ferretdb?sslmode=disable"),
             "-qAtc"]
