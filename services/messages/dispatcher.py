@@ -13,13 +13,13 @@ import logging
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.bus import CommandContext
 from shared.clock import Clock
 from shared.envelope import Actor
 from shared.service import ServiceContext
-from services.messages.adapters.channels import Channel, DeliveryError, Outgoing
+from services.messages.adapters.channels import DEFAULT_TIMEOUT, Channel, DeliveryError, Outgoing
 from services.messages.adapters.read_models import Sendable, waiting
 from services.messages.domain.commands import ClaimDeliveries, RecordOutcomes
 from services.messages.domain.model import DeliveryState, Outcome, Status
@@ -30,6 +30,10 @@ DISPATCHER = Actor.system("messages-dispatcher")
 BATCH = 200  # messages looked at per pass; the rest wait for the next one
 SENDERS = 4  # shares of the due messages handed to their channels at once (more only contend for two cores)
 IN_FLIGHT = 2 * SENDERS  # messages sent and not yet recorded, at most (a kill may make a worker send these again)
+# A message is handed to its channel only while its claim has at least this long to run (a send may take up to a
+# channel's timeout, and its outcome must be recorded after): behind a slow gateway the rest of a share would
+# otherwise be sent after their leases ran out, when another worker may have claimed and sent them too.
+SEND_MARGIN = timedelta(seconds=2 * DEFAULT_TIMEOUT)
 
 
 class Dispatcher:
@@ -73,9 +77,16 @@ class Dispatcher:
             claimed = self.context.bus.handle(ClaimDeliveries(tuple(row.state for row in rows)),
                                               CommandContext.fresh(DISPATCHER))
             for row in rows:
-                if row.id in claimed:  # else sent, or taken by another worker, since the list was read
-                    slots.acquire()
-                    outcomes.put(self._send(row, claimed[row.id]))
+                state = claimed.get(row.id)
+                if state is None:  # sent, or taken by another worker, since the list was read
+                    continue
+                slots.acquire()
+                if state.lease_until is None or state.lease_until - SEND_MARGIN <= self.clock.now():
+                    slots.release()  # left to the next pass, which claims it afresh (another attempt)
+                    log.warning("a claimed message was not sent: too little of its claim was left",
+                                extra={"message_id": row.id, "lease_until": str(state.lease_until)})
+                    continue
+                outcomes.put(self._send(row, state))
         except Exception:  # noqa: BLE001 - one share's database trouble must not stop the others
             log.exception("a share of messages could not be claimed; they are tried again",
                           extra={"message_ids": [row.id for row in rows]})
