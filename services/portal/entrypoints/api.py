@@ -206,11 +206,7 @@ def _install_identity(app: Flask, context: PortalContext) -> None:
         if not token:
             return _to_login()
         try:
-            claims = token_claims(context.settings.jwt_secret, token)
-            # a disabled account, or a session older than the person's last change of roles, unit or password
-            row = context.model.people.get(claims["sub"])
-            refuse_stale_token(Account.from_row(claims["sub"], row) if row is not None else None,
-                               claims["sub"], claims.get("epoch"))
+            claims = _current_claims(token)
         except Unauthorized:
             return _to_login()
         now = datetime.now(timezone.utc)
@@ -223,8 +219,7 @@ def _install_identity(app: Flask, context: PortalContext) -> None:
         if now - issued >= SLIDE_EVERY:
             token, max_age = _session_token(context, claims, signed_in_at, now)
             g.renewed_session = (token, max_age)
-        g.token = token
-        g.viewer = Viewer(claims["sub"], claims["role"], claims.get("unit"), claims.get("name"))
+        _act_as(token, claims)
         return None
 
     def _identify_bearer() -> Response | None:
@@ -232,13 +227,21 @@ def _install_identity(app: Flask, context: PortalContext) -> None:
         services: no session, so no sliding or idle rule, and only for reads (a form still needs the session and its
         CSRF token). A bad or stale token is a 401, not a redirect to the sign-in page."""
         token = request.headers["Authorization"].removeprefix("Bearer ").strip()
-        claims = token_claims(context.settings.jwt_secret, token)  # Unauthorized → 401 (the error handlers)
+        _act_as(token, _current_claims(token))  # Unauthorized → 401 (the error handlers)
+        return None
+
+    def _current_claims(token: str) -> dict:
+        """The token's claims; Unauthorized for a bad token, a disabled account, or a token older than the person's
+        last change of roles, unit or password."""
+        claims = token_claims(context.settings.jwt_secret, token)
         row = context.model.people.get(claims["sub"])
         refuse_stale_token(Account.from_row(claims["sub"], row) if row is not None else None,
                            claims["sub"], claims.get("epoch"))
+        return claims
+
+    def _act_as(token: str, claims: dict) -> None:
         g.token = token
         g.viewer = Viewer(claims["sub"], claims["role"], claims.get("unit"), claims.get("name"))
-        return None
 
     def _to_login() -> Response:
         """Sign in again, then come back to the page asked for (a form posted meanwhile is not sent again)."""

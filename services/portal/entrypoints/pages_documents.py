@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response
 
-from services.portal.adapters.charts import bar_chart, line_chart
 from services.portal.adapters.official_documents import MIME_TYPE, annual_report_docx, case_report_docx, notice_docx
 from services.portal.domain.model import local_date
 from services.portal.domain.official_documents import (
@@ -21,17 +20,13 @@ from services.portal.domain.official_documents import (
 from services.portal.domain.queries import statistics, statistics_series, timeline
 from services.portal.entrypoints.common import load_args, portal, viewer
 from services.portal.entrypoints.pages_cases import visible_case
-from services.portal.entrypoints.pages_notices import _problem_rows, visible_notice
-from services.portal.entrypoints.pages_reports import FIGURE_LABELS, StatisticsQuerySchema, _statistics_period
+from services.portal.entrypoints.pages_notices import problem_rows, visible_notice
+from services.portal.entrypoints.pages_reports import (FIGURE_LABELS, STATISTICS_CHARTS, StatisticsQuerySchema,
+                                                      draw_statistics_chart, requested_period)
 
 blp = Blueprint("documents", __name__)
 
 MAX_NAME = 80  # characters of a title kept in the file name
-REPORT_CHARTS = (  # (statistics_series key, title, legend, drawing, values are rates shown as %)
-    ("areas", "各领域督办问题（个）", "问题", bar_chart, False),
-    ("closings_by_month", "每月销号（个）", "销号", line_chart, False),
-    ("on_time_by_unit", "各责任单位按期销号率", "按期销号率", bar_chart, True),
-)
 
 
 def docx_response(content: bytes, name: str) -> Response:
@@ -49,7 +44,7 @@ def notice_document_download(notice_id: str):
     with context.lock:
         model = context.model
         notice = visible_notice(model, notice_id)
-        problems = [row["problem"] for row in _problem_rows(notice, model, who, context.light_rule())]
+        problems = [row["problem"] for row in problem_rows(notice, model, who, context.light_rule())]
         document = notice_document(notice, problems, printed_on=context.clock.today())
     return docx_response(notice_docx(document), f"督办通知书-{notice.title}")
 
@@ -72,7 +67,7 @@ def annual_report_download():
     args = load_args(StatisticsQuerySchema())
     context, who = portal(), viewer()
     today = context.clock.today()
-    period = _statistics_period(args, today)
+    period = requested_period(args, today)
     with context.lock:
         result = statistics(context.model, who, period)
         series = statistics_series(context.model, who, period)
@@ -83,13 +78,6 @@ def annual_report_download():
 
 def report_charts(series: dict) -> list[Chart]:
     """The 统计 page's charts as PNG for the report, numbered 图1, 图2 …; a chart with nothing to draw is left out."""
-    charts = []
-    for key, title, legend, draw, percent in REPORT_CHARTS:
-        pairs = series.get(key) or []
-        if not pairs:
-            continue
-        values = [100 * value if percent else value for _, value in pairs]
-        options = {"percent": True} if percent else {}
-        image = draw(title, [label for label, _ in pairs], {legend: values}, fmt="png", **options)
-        charts.append(Chart(f"图{len(charts) + 1} {title}", image))
-    return charts
+    drawn = [(chart.title, draw_statistics_chart(chart, series, fmt="png"))
+             for chart in STATISTICS_CHARTS.values() if series.get(chart.series)]
+    return [Chart(f"图{number} {title}", image) for number, (title, image) in enumerate(drawn, start=1)]

@@ -13,7 +13,7 @@ from shared.policy import EvaluationWeights
 from services.portal.domain.evaluation import PART_ZH, PARTS, UnitEvaluation, evaluate_units, unit_facts
 from services.portal.domain.queries import Period
 from services.portal.entrypoints.common import chart_response, excel_response, load_args, percent, portal, render, viewer
-from services.portal.entrypoints.pages_reports import default_period
+from services.portal.entrypoints.pages_reports import requested_period
 
 blp = Blueprint("evaluation", __name__)
 
@@ -32,7 +32,7 @@ def _evaluate(args: dict) -> tuple[Period, list[UnitEvaluation], EvaluationWeigh
     """The period asked for (this year by default) and the viewer's units in it, scored with their office's weights."""
     context, who = portal(), viewer()
     today = context.clock.today()
-    period = default_period(today) if args["start"] is None and args["end"] is None else Period(args["start"], args["end"])
+    period = requested_period(args, today)
     weights = context.policies.for_office(who.unit).evaluation
     with context.lock:
         facts = unit_facts(context.model, who, period, today)

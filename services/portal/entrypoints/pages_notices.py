@@ -357,7 +357,7 @@ def notice_page(notice_id: str):
             return render("notice_pending.html", notice_id=notice_id)
         notice = visible_notice(model, notice_id)
         rule = context.light_rule()
-        problems = _problem_rows(notice, model, who, rule)
+        problems = problem_rows(notice, model, who, rule)
         signatures = _signature_rows(notice, context.clock.today().isoformat())
         can_sign = (who.role == Role.UNIT_HANDLER and who.unit in notice.target_units
                     and who.unit not in notice.signed_units and notice.status == "issued")
@@ -371,7 +371,7 @@ def notice_page(notice_id: str):
                       backfill_sign=backfill_sign)
 
 
-def _problem_rows(notice: NoticeRecord, model: PortalModel, who: Viewer, rule: LightRule) -> list[dict]:
+def problem_rows(notice: NoticeRecord, model: PortalModel, who: Viewer, rule: LightRule) -> list[dict]:
     """Each problem of the notice the viewer may see, with its case (None until followups has opened it)."""
     cases = {case.problem_id: case for case in model.cases_of(notice.id)}
     rows = []

@@ -6,6 +6,7 @@ exports the same rows it shows (``?format=xlsx`` / ``?format=csv``).
 from __future__ import annotations
 
 from datetime import date
+from typing import Callable, NamedTuple
 from urllib.parse import urlencode
 
 from flask import Blueprint, request
@@ -94,7 +95,26 @@ class StatusChartQuerySchema(_PeriodArgs):  # 部门状态图
     by = fields.String(load_default="unit", validate=validate.OneOf(tuple(GROUPINGS)))
 
 
-STATISTICS_CHARTS = ("areas", "closings", "on_time")  # 问题领域分布, 每月销号, 各单位按期销号率
+class StatisticsChart(NamedTuple):  # 统计图: drawn on the 统计 page and in the 督导工作报告
+    series: str  # its key in statistics_series
+    title: str
+    legend: str
+    draw: Callable[..., bytes]  # bar_chart or line_chart
+    percent: bool = False  # the series are rates, drawn as %
+
+
+STATISTICS_CHARTS = {  # by the name in its URL
+    "areas": StatisticsChart("areas", "各领域督办问题（个）", "问题", bar_chart),
+    "closings": StatisticsChart("closings_by_month", "每月销号（个）", "销号", line_chart),
+    "on_time": StatisticsChart("on_time_by_unit", "各责任单位按期销号率", "按期销号率", bar_chart, percent=True),
+}
+
+
+def draw_statistics_chart(chart: StatisticsChart, series: dict, fmt: str = "svg") -> bytes:
+    pairs = series.get(chart.series) or []
+    values = [100 * value if chart.percent else value for _, value in pairs]
+    options = {"percent": True} if chart.percent else {}
+    return chart.draw(chart.title, [label for label, _ in pairs], {chart.legend: values}, fmt=fmt, **options)
 
 
 # -- 整改台账 ------------------------------------------------------------------------------------------
@@ -213,7 +233,8 @@ def default_period(today: date) -> Period:
     return Period(date(today.year, 1, 1), today)
 
 
-def _statistics_period(args: dict, today: date) -> Period:
+def requested_period(args: dict, today: date) -> Period:
+    """The period a page's start/end ask for; this year so far when neither is given."""
     if args["start"] is None and args["end"] is None:
         return default_period(today)
     return Period(args["start"], args["end"])
@@ -224,27 +245,17 @@ def statistics_chart(name: str):
     """One of 统计's charts, for the same period as the page (this year by default)."""
     args = load_args(StatisticsQuerySchema())
     context = portal()
-    period = _statistics_period(args, context.clock.today())
+    period = requested_period(args, context.clock.today())
     with context.lock:
         series = statistics_series(context.model, viewer(), period)
-    if name == "areas":
-        areas = series["areas"]
-        image = bar_chart("各领域督办问题（个）", [a for a, _ in areas], {"问题": [n for _, n in areas]})
-    elif name == "closings":
-        months = series["closings_by_month"]
-        image = line_chart("每月销号（个）", [m for m, _ in months], {"销号": [n for _, n in months]})
-    else:
-        units = series["on_time_by_unit"]
-        image = bar_chart("各责任单位按期销号率", [u for u, _ in units], {"按期销号率": [100 * r for _, r in units]},
-                          percent=True)
-    return chart_response(image)
+    return chart_response(draw_statistics_chart(STATISTICS_CHARTS[name], series))
 
 
 @blp.get("/statistics")
 def statistics_page():
     args = load_args(StatisticsQuerySchema())
     context = portal()
-    period = _statistics_period(args, context.clock.today())
+    period = requested_period(args, context.clock.today())
     with context.lock:
         result = statistics(context.model, viewer(), period)
     figures = [(key, label, result["figures"][key]) for key, label in FIGURE_LABELS]
