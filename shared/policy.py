@@ -22,6 +22,15 @@ def _whole_days(value: object, path: str) -> int:
     return value
 
 
+def _known_keys(settings: object, data: Mapping, where: str) -> None:
+    """Refuse a key the settings dataclass does not have (a misspelt key must not be ignored silently)."""
+    known = {spec.name for spec in fields(settings)}
+    for key in data:
+        if key not in known:
+            path = f"{where}.{key}"
+            raise InvalidInput(f"unknown policy key {path!r}", f"督办时限配置中有未知的配置项 {path!r}", field=path)
+
+
 def _bad_value(path: str, value: object, expected_en: str, expected_zh: str) -> InvalidInput:
     """The error for a policy key with a value of the wrong shape."""
     return InvalidInput(
@@ -64,11 +73,7 @@ class EvaluationWeights:  # 考评权重
     def overridden(self, data: object, *, where: str) -> EvaluationWeights:
         if not isinstance(data, Mapping):
             raise _bad_value(where, data, "a mapping of evaluation weights", "由考评权重组成的映射")
-        known = {spec.name for spec in fields(self)}
-        for key in data:
-            if key not in known:
-                path = f"{where}.{key}"
-                raise InvalidInput(f"unknown policy key {path!r}", f"督办时限配置中有未知的配置项 {path!r}", field=path)
+        _known_keys(self, data, where)
         return replace(self, **{key: _whole_days(value, f"{where}.{key}") for key, value in data.items()})
 
 
@@ -116,12 +121,10 @@ class OfficePolicy:
             return self
         if not isinstance(data, Mapping):
             raise _bad_value(where, data, "a mapping of policy keys", "由配置项组成的映射")
-        known = {spec.name for spec in fields(self)}
+        _known_keys(self, data, where)
         changes = {}
         for key, value in data.items():
             path = f"{where}.{key}"
-            if key not in known:
-                raise InvalidInput(f"unknown policy key {path!r}", f"督办时限配置中有未知的配置项 {path!r}", field=path)
             if key == "evaluation":
                 changes[key] = self.evaluation.overridden(value, where=path)
             else:

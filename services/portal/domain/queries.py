@@ -506,7 +506,7 @@ def worst_light(lights: Iterable[str | None]) -> str | None:
 def statistics(model: PortalModel, viewer: Viewer, period: Period) -> dict:
     """The figures offices report, and the sentences they report them in."""
     notices = [n for n in visible_notices(model, viewer) if period.contains(n.issued_on)]
-    cases = [c for c in visible_cases(model, viewer) if period.contains(c.opened_on) and c.status != "withdrawn"]
+    cases = _statistics_cases(model, viewer, period)
     closed = [c for c in cases if c.status == "closed"]
     totals = case_figures(cases)
     areas = {c.area for c in cases if c.area}
@@ -540,11 +540,16 @@ def statistics(model: PortalModel, viewer: Viewer, period: Period) -> dict:
     return {"period": period.label(), "figures": figures, "sentences": sentences}
 
 
+def _statistics_cases(model: PortalModel, viewer: Viewer, period: Period) -> list[CaseRecord]:
+    """What 统计 counts: the viewer's cases opened in the period, withdrawn ones not (no longer supervised)."""
+    return [c for c in visible_cases(model, viewer) if period.contains(c.opened_on) and c.status != "withdrawn"]
+
+
 def statistics_series(model: PortalModel, viewer: Viewer, period: Period) -> dict:
     """What 统计's charts draw, counted as statistics() counts (cases opened in the period, withdrawn ones not):
     problems by area (领域), closings (销号) by month, and by responsible unit the share closed on time among
     those closed."""
-    cases = [c for c in visible_cases(model, viewer) if period.contains(c.opened_on) and c.status != "withdrawn"]
+    cases = _statistics_cases(model, viewer, period)
     by_area = Counter(c.area or "未分类" for c in cases)
     closed = [c for c in cases if c.status == "closed" and c.closed_on]
     by_month = Counter(c.closed_on[:7] for c in closed)
