@@ -27,7 +27,7 @@ from shared.deadlines import CalendarOutOfRange, working_days_between
 from shared.policy import EvaluationWeights
 from shared.vocabulary import EscalationLevel
 from services.portal.domain.model import PortalModel
-from services.portal.domain.queries import Period, Viewer, visible_cases, visible_notices
+from services.portal.domain.queries import Period, Viewer, rate, visible_cases, visible_notices
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,6 @@ PART_ZH = {"sign_for": "签收", "rectified_on_time": "整改按时", "days_to_c
            "escalations": "督办升级"}
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def _deducted(points: int, deduction: int) -> float:
     return float(max(points - deduction, 0))  # capped: a part never goes below 0
 
@@ -82,8 +78,8 @@ def evaluate_units(facts: list[UnitFacts], weights: EvaluationWeights) -> list[U
     """Score and rank units by the rule in this module's docstring; best first, unscored units last by name."""
     evaluations = []
     for unit in facts:
-        sign_rate = _rate(unit.signed_on_time, unit.signings_due)
-        on_time_rate = _rate(unit.rectified_on_time, unit.rectifications_due)
+        sign_rate = rate(unit.signed_on_time, unit.signings_due)
+        on_time_rate = rate(unit.rectified_on_time, unit.rectifications_due)
         days = unit.working_days_to_close
         average = round(sum(days) / len(days), 1) if days else None
         has_cases = unit.cases > 0

@@ -152,7 +152,8 @@ def _scope_index(model: PortalModel, viewer: Viewer) -> ScopeIndex | None:
     return next(iter(_unit_indexes(model, viewer)), None) or ScopeIndex()
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
+    """part / whole to four places (a share of the pages and of 考评); None when there is nothing to divide by."""
     return round(part / whole, 4) if whole else None
 
 
@@ -166,7 +167,7 @@ class MatterFigures:  # 督办事项 / 已销号 / 完成率: one definition for
 
     @property
     def completion_rate(self) -> float | None:
-        return _rate(self.closed, self.matters)
+        return rate(self.closed, self.matters)
 
 
 def matter_figures(matters: Iterable[str], closed: Iterable[str]) -> MatterFigures:
@@ -344,7 +345,7 @@ def status_table(model: PortalModel, viewer: Viewer, period: Period, by: str, ru
     for key, (total, open_, overdue, closed, days, counted) in groups.items():
         label = model.tasks[key].text if by == "task" and key in model.tasks else key
         rows.append({"key": key, "total": total, "open": open_, "overdue": overdue, "closed": closed, "label": label,
-                     "completion_rate": _rate(closed, total),
+                     "completion_rate": rate(closed, total),
                      "avg_days_to_close": round(days / counted, 1) if counted else None})
     return _in_table_order(rows, lambda keys: _first_seen(model, viewer, index, by, keys, contains))
 
@@ -425,7 +426,7 @@ def _status_table_walk(model: PortalModel, viewer: Viewer, period: Period, by: s
     for row in groups.values():
         days = row.pop("days")
         label = model.tasks[row["key"]].text if by == "task" and row["key"] in model.tasks else row["key"]
-        rows.append({**row, "label": label, "completion_rate": _rate(row["closed"], row["total"]),
+        rows.append({**row, "label": label, "completion_rate": rate(row["closed"], row["total"]),
                      "avg_days_to_close": round(sum(days) / len(days), 1) if days else None})
     return sorted(rows, key=lambda row: (-row["overdue"], -row["open"], row["label"]))
 
@@ -561,7 +562,7 @@ def statistics_series(model: PortalModel, viewer: Viewer, period: Period) -> dic
         "areas": sorted(by_area.items(), key=lambda item: (-item[1], item[0])),
         "closings_by_month": [(month, by_month.get(month, 0)) for month in _months(min(by_month, default=None),
                                                                               max(by_month, default=None))],
-        "on_time_by_unit": sorted(((unit, _rate(done, whole)) for unit, (done, whole) in on_time.items()),
+        "on_time_by_unit": sorted(((unit, rate(done, whole)) for unit, (done, whole) in on_time.items()),
                                   key=lambda item: (-item[1], item[0])),
     }
 
