@@ -419,19 +419,47 @@ class Stack:
 
 
 @contextlib.contextmanager
+def _stopped_by_sigterm():
+    """While the block runs, SIGTERM interrupts it like Ctrl-C does, so the block's cleanup runs.
+
+    The servers run in process groups of their own: a `timeout`, or a CI runner ending a test or bench process
+    with SIGTERM, would otherwise leave Kafka, FerretDB and PostgreSQL running behind it. KeyboardInterrupt, not
+    SystemExit: pytest records a SystemExit as one test's failure and goes on, while it ends the session on
+    KeyboardInterrupt and tears its fixtures down. Further SIGTERMs are ignored while that cleanup runs (SIGKILL
+    still ends it). Only the main thread may set a handler, and one set by someone else is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
 def temporary_stack(prefix: str = "duban-", durable: bool = False):
-    """Kafka + FerretDB in a throw-away folder (or the servers named by KAFKA_BOOTSTRAP/MONGO_URL)."""
+    """Kafka + FerretDB in a throw-away folder (or the servers named by KAFKA_BOOTSTRAP/MONGO_URL), stopped and
+    removed on the way out, a SIGTERM included."""
     run_dir = Path(tempfile.mkdtemp(prefix=prefix))
     stack = Stack(run_dir, durable=durable)
-    try:
-        stack.start_infra()
-        yield stack
-    finally:
-        stack.stop()
-        if os.environ.get("DUBAN_KEEP_RUN_DIR"):  # logs of a failed run, for a post-mortem
-            print(f"[duban] kept {run_dir}", file=sys.stderr)
-        else:
-            shutil.rmtree(run_dir, ignore_errors=True)
+    with _stopped_by_sigterm():
+        try:
+            stack.start_infra()
+            yield stack
+        finally:
+            stack.stop()
+            if os.environ.get("DUBAN_KEEP_RUN_DIR"):  # logs of a failed run, for a post-mortem
+                print(f"[duban] kept {run_dir}", file=sys.stderr)
+            else:
+                shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _signal_group(pid: int, signum: int) -> None:

@@ -19,7 +19,9 @@ store grows in steps, and at each size:
       until ``publish_pending`` returns 0, against a raw kafka-python producer built by ``make_producer`` (the
       relay's own settings: acks=all, one request in flight, linger 5 ms) sending the same keys, values and
       headers to another fresh topic, timed before and after the relay (the mean is the reference); the relay's
-      seconds are split into the store's ``unpublished``, the publishing and ``mark_published``.
+      seconds are split into the store's ``unpublished``, the publishing and ``mark_published``. A raw ``find`` of
+      the backlog's documents (no decoding) is timed too: no relay that reads its backlog from the store can
+      publish faster than that, so its ratio to the raw producer is the ceiling of the relay's ratio.
 
     .venv/bin/python tests/bench/bench_store_scale.py                      # 1k and 100k ($DUBAN_BENCH_STORE_SIZES)
     .venv/bin/python tests/bench/bench_store_scale.py --full               # and 1M (the fill is ~4-5 min of it)
@@ -222,6 +224,11 @@ def relay_rates(store: MongoEventStore, settings, size: int, appended: int, back
             return len(messages) / (time.perf_counter() - started)
 
         raw_before = raw_rate()
+        # The floor under any relay that reads its backlog from the store: the backlog's documents fetched alone
+        # (one indexed query, no decoding, nothing published or marked).
+        started = time.perf_counter()
+        fetched = sum(1 for _ in store.collection.find({"published": False}))
+        fetch_rate = fetched / (time.perf_counter() - started)
         # Where the relay's time goes: the store's two calls are timed on this instance only.
         spent = {"query": 0.0, "mark": 0.0}
         store.unpublished = _timed(store.unpublished, spent, "query")
@@ -241,7 +248,7 @@ def relay_rates(store: MongoEventStore, settings, size: int, appended: int, back
     raw = (raw_before + raw_after) / 2
     return {"backlog": len(messages), "published": published, "passes": passes, "raw": raw,
             "raw_spread": (raw_before, raw_after), "relay": published / relay_seconds if relay_seconds else 0.0,
-            "seconds": relay_seconds, "query": spent["query"], "mark": spent["mark"]}
+            "seconds": relay_seconds, "query": spent["query"], "mark": spent["mark"], "fetch": fetch_rate}
 
 
 def _timed(method, spent: dict, key: str):
@@ -301,6 +308,9 @@ def run(stack, sizes: list[int] | None = None, appends: int = 600, reads: int = 
                 ("relay seconds: unpublished / publish / mark",
                  f"{relay['query']:.2f} / {relay['seconds'] - relay['query'] - relay['mark']:.2f} / {relay['mark']:.2f}"),
                 (f"relay ratio (target ≥ {RELAY_RATIO_TARGET})", f"{relay['relay'] / relay['raw']:.2f}"),
+                ("backlog fetched alone, raw find (docs/s)", f"{relay['fetch']:,.0f} "
+                 f"(ceiling for any relay reading the store, were publishing and marking free: "
+                 f"{relay['fetch'] / relay['raw']:.2f}× raw)"),
             ])
     finally:
         database.client.drop_database(database.name)

@@ -1,5 +1,6 @@
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -225,3 +226,57 @@ def test_a_child_being_stopped_is_never_restarted(stack):
 
 def _assert_equal(actual, expected):
     assert actual == expected, f"{actual!r} != {expected!r}"
+
+
+TERMINATED_CHILD = """
+import sys, time
+from pathlib import Path
+from deploy import localstack
+
+def start_infra(self, *args, **kwargs):  # a stand-in server: a process in its own group, like Kafka's
+    self.spawn("server", ["sleep", "300"])
+    Path(sys.argv[1]).write_text(f"{self.run_dir}\\n{self.processes['server'].pid}")
+
+localstack.Stack.start_infra = start_infra
+with localstack.temporary_stack("duban-sigterm-test-"):
+    time.sleep(300)
+"""
+
+
+def test_a_temporary_stack_ended_by_sigterm_stops_its_servers_and_removes_its_folder(tmp_path):
+    started = tmp_path / "started"
+    child = subprocess.Popen([sys.executable, "-c", TERMINATED_CHILD, str(started)],
+                             cwd=Path(__file__).resolve().parents[2])
+    try:
+        deadline = time.monotonic() + 30
+        while not started.exists() or not started.read_text():
+            assert child.poll() is None and time.monotonic() < deadline, "the stack did not start"
+            time.sleep(0.05)
+        run_dir, server = started.read_text().split("\n")
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(30) != 0
+        assert not Path(run_dir).exists()
+        with pytest.raises(ProcessLookupError):  # stopped (and reaped by its parent), not left behind
+            os.kill(int(server), 0)
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+def test_sigterm_is_back_to_its_default_once_the_stack_is_gone_and_a_handler_of_someone_else_stays():
+    from deploy.localstack import _stopped_by_sigterm
+
+    def theirs(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the session's own stack may be up, handler and all
+    try:
+        with _stopped_by_sigterm():
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        signal.signal(signal.SIGTERM, theirs)
+        with _stopped_by_sigterm():
+            assert signal.getsignal(signal.SIGTERM) is theirs
+        assert signal.getsignal(signal.SIGTERM) is theirs
+    finally:
+        signal.signal(signal.SIGTERM, previous)
