@@ -1,6 +1,8 @@
 """Command handlers of the directory service: load, decide, save."""
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
 from typing import Callable
 
 from shared.accounts import check_password_policy
@@ -158,8 +160,15 @@ def reset_password(command: c.ResetPassword, uow: UnitOfWork, context: CommandCo
 GUARD_RETRIES = 20  # concurrent sign-ins from one address meet on its guard's stream; each retry is one cheap read
 
 
+def _guard(uow: UnitOfWork, key: str, now: datetime, earlier: SignInGuard) -> SignInGuard:
+    """A subject's guard for the period holding ``now``, continued from ``earlier`` (the period before)."""
+    guard = uow.get(SignInGuard, SignInGuard.stream_for(key, now))
+    guard.carry_over(earlier)
+    return guard
+
+
 def _count_on_guard(uow: UnitOfWork, context: CommandContext, guard: SignInGuard,
-                    record: Callable[[SignInGuard], None]) -> None:
+                    reread: Callable[[], SignInGuard], record: Callable[[SignInGuard], None]) -> None:
     """Record a failure or a success on a guard, re-reading only the guard when a concurrent sign-in wrote first.
 
     Retrying the whole command instead would check the password again (the slow part, on purpose) and count the
@@ -171,7 +180,7 @@ def _count_on_guard(uow: UnitOfWork, context: CommandContext, guard: SignInGuard
             uow.save(guard, context)
             return
         except ConcurrencyConflict:
-            guard = uow.get(SignInGuard, guard.id)
+            guard = reread()
     raise TooManyAttempts("too many sign-ins at once; try again later", "登录请求过于频繁，请稍后再试",
                           retry_after_seconds=1)
 
@@ -185,11 +194,13 @@ def sign_in(command: c.SignIn, uow: UnitOfWork, context: CommandContext, clock: 
     known accounts are answered alike, in the same time.
     """
     now = clock.now()
-    guards = [(uow.get(SignInGuard, SignInGuard.stream_for(f"account:{command.username}")), command.username,
-               SignInGuard.ACCOUNT_LIMIT),
-              (uow.get(SignInGuard, SignInGuard.stream_for(f"address:{command.address}")), command.address,
-               SignInGuard.ADDRESS_LIMIT)]
-    locked = [until for guard, _, _ in guards if (until := guard.locked(now)) is not None]
+    guards = []  # (guard, how to read it again, subject, limit): per account and per client address
+    for key, subject, limit in ((f"account:{command.username}", command.username, SignInGuard.ACCOUNT_LIMIT),
+                                (f"address:{command.address}", command.address, SignInGuard.ADDRESS_LIMIT)):
+        earlier = uow.get(SignInGuard, SignInGuard.stream_for(key, now - SignInGuard.PERIOD))
+        reread = partial(_guard, uow, key, now, earlier)
+        guards.append((reread(), reread, subject, limit))
+    locked = [until for guard, _, _, _ in guards if (until := guard.locked(now)) is not None]
     if locked:
         seconds = int((max(locked) - now).total_seconds()) + 1
         raise TooManyAttempts("too many failed sign-ins; try again later",
@@ -197,13 +208,13 @@ def sign_in(command: c.SignIn, uow: UnitOfWork, context: CommandContext, clock: 
     person = uow.get(Person, person_id_for(command.username))
     stored = credentials.get(person.id) if person.exists else None
     if not verify_password(stored, command.password):
-        for guard, subject, limit in guards:
-            _count_on_guard(uow, context, guard,
+        for guard, reread, subject, limit in guards:
+            _count_on_guard(uow, context, guard, reread,
                             lambda g, subject=subject, limit=limit: g.record_failure(subject, command.address, now,
                                                                                      limit))
         raise Unauthorized("wrong username or password", "用户名或密码不正确")
-    for guard, subject, _ in guards:
-        _count_on_guard(uow, context, guard,
+    for guard, reread, subject, _ in guards:
+        _count_on_guard(uow, context, guard, reread,
                         lambda g, subject=subject: g.record_success(subject, command.address, now))
     if not person.active:
         raise Forbidden(f"account {person.username} is disabled", "该账号已停用，请联系管理员")

@@ -220,6 +220,9 @@ class SignInGuard(Aggregate):  # 登录失败计数（按账号、按来源地�
     """Repeated failures lock the subject (an account, or a client address) for a while.
 
     Failures count within ``window`` since the last success; ``limit`` of them lock for ``lock_for``.
+    A subject has one stream per ``PERIOD`` (an hour), continued from the one before (``carry_over``): a guard
+    needs only the last quarter hour, and one stream for all time would grow with every failure an attacker
+    makes, every sign-in reading all of it.
     """
 
     stream_type = "sign-in"
@@ -227,15 +230,27 @@ class SignInGuard(Aggregate):  # 登录失败计数（按账号、按来源地�
     ADDRESS_LIMIT = 20
     WINDOW = timedelta(minutes=15)
     LOCK_FOR = timedelta(minutes=15)
+    PERIOD = timedelta(hours=1)  # not shorter than WINDOW or LOCK_FOR: this period and the last hold all that counts
 
     def __init__(self, stream_id: str):
         super().__init__(stream_id)
         self.failures: list[datetime] = []
         self.locked_until: datetime | None = None
+        self.restarted = False  # this period's stream started the count afresh (a success, or a lock)
 
-    @staticmethod
-    def stream_for(subject: str) -> str:
-        return f"sign-in-{uuid.uuid5(_ID_NAMESPACE, 'sign-in:' + subject.lower())}"
+    @classmethod
+    def stream_for(cls, subject: str, at: datetime) -> str:
+        """The stream of ``subject``'s guard for the period holding ``at``."""
+        period = int(at.timestamp() // cls.PERIOD.total_seconds())
+        return f"sign-in-{uuid.uuid5(_ID_NAMESPACE, f'sign-in:{subject.lower()}:{period}')}"
+
+    def carry_over(self, earlier: "SignInGuard") -> None:
+        """Continue from the previous period's guard: its failures count on unless this period started the count
+        afresh, and its lock holds."""
+        if not self.restarted:
+            self.failures = earlier.failures + self.failures
+        if earlier.locked_until is not None and (self.locked_until is None or earlier.locked_until > self.locked_until):
+            self.locked_until = earlier.locked_until
 
     def locked(self, now: datetime) -> datetime | None:
         """Until when the subject is locked, or None."""
@@ -256,6 +271,6 @@ class SignInGuard(Aggregate):  # 登录失败计数（按账号、按来源地�
             self.failures.append(datetime.fromisoformat(event.at))
         elif isinstance(event, SignInLocked):
             self.locked_until = datetime.fromisoformat(event.until)
-            self.failures = []
+            self.failures, self.restarted = [], True
         elif isinstance(event, SignedInAfterFailures):
-            self.failures = []
+            self.failures, self.restarted = [], True

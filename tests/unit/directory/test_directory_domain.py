@@ -130,7 +130,7 @@ class TestSignInGuard:
     NOW = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc)
 
     def test_the_fifth_failure_within_fifteen_minutes_locks_for_fifteen_minutes(self):
-        guard = SignInGuard(SignInGuard.stream_for("account:zhao"))
+        guard = SignInGuard(SignInGuard.stream_for("account:zhao", self.NOW))
         for minute in range(5):
             guard.record_failure("zhao", "10.0.0.1", self.NOW + timedelta(minutes=minute), SignInGuard.ACCOUNT_LIMIT)
         assert [type(e).__name__ for e in guard.pending].count("SignInLocked") == 1
@@ -138,13 +138,53 @@ class TestSignInGuard:
         assert guard.locked(self.NOW + timedelta(minutes=19)) is None
 
     def test_failures_spread_beyond_the_window_do_not_lock(self):
-        guard = SignInGuard(SignInGuard.stream_for("account:zhao"))
+        guard = SignInGuard(SignInGuard.stream_for("account:zhao", self.NOW))
         for n in range(8):
             guard.record_failure("zhao", "10.0.0.1", self.NOW + timedelta(minutes=4 * n), SignInGuard.ACCOUNT_LIMIT)
         assert guard.locked(self.NOW + timedelta(minutes=29)) is None
 
+    def _hour_after(self, earlier: SignInGuard) -> SignInGuard:
+        """The guard of the next period, read fresh and continued from ``earlier``."""
+        guard = SignInGuard(SignInGuard.stream_for("account:zhao", self.NOW + SignInGuard.PERIOD))
+        guard.carry_over(earlier)
+        return guard
+
+    def test_failures_on_both_sides_of_the_hour_count_together(self):
+        earlier = SignInGuard(SignInGuard.stream_for("account:zhao", self.NOW))
+        for minute in (50, 52, 55):
+            earlier.record_failure("zhao", "10.0.0.1", self.NOW + timedelta(minutes=minute), SignInGuard.ACCOUNT_LIMIT)
+        guard = self._hour_after(earlier)
+        assert guard.id != earlier.id
+        for minute in (61, 62):
+            guard.record_failure("zhao", "10.0.0.1", self.NOW + timedelta(minutes=minute), SignInGuard.ACCOUNT_LIMIT)
+        assert guard.locked(self.NOW + timedelta(minutes=63)) == self.NOW + timedelta(minutes=77)
+        assert [type(e).__name__ for e in guard.pending] == ["SignInFailed", "SignInFailed", "SignInLocked"]
+
+    def test_a_lock_taken_last_hour_holds_into_this_one(self):
+        earlier = SignInGuard(SignInGuard.stream_for("account:zhao", self.NOW))
+        for minute in range(55, 60):
+            earlier.record_failure("zhao", "10.0.0.1", self.NOW + timedelta(minutes=minute), SignInGuard.ACCOUNT_LIMIT)
+        guard = self._hour_after(earlier)
+        assert guard.locked(self.NOW + timedelta(minutes=65)) == self.NOW + timedelta(minutes=74)
+        assert guard.locked(self.NOW + timedelta(minutes=74)) is None
+
+    def test_a_success_this_hour_forgets_last_hours_failures(self):
+        earlier = SignInGuard(SignInGuard.stream_for("account:zhao", self.NOW))
+        for minute in range(55, 59):
+            earlier.record_failure("zhao", "10.0.0.1", self.NOW + timedelta(minutes=minute), SignInGuard.ACCOUNT_LIMIT)
+        guard = self._hour_after(earlier)
+        guard.record_success("zhao", "10.0.0.1", self.NOW + timedelta(minutes=61))
+        reread = SignInGuard.rehydrate(guard.id, guard.pending)
+        reread.carry_over(earlier)
+        reread.record_failure("zhao", "10.0.0.1", self.NOW + timedelta(minutes=62), SignInGuard.ACCOUNT_LIMIT)
+        assert reread.failures == [self.NOW + timedelta(minutes=62)]
+        assert reread.locked(self.NOW + timedelta(minutes=62)) is None
+
+    def test_a_period_holds_all_that_counts(self):
+        assert SignInGuard.PERIOD >= max(SignInGuard.WINDOW, SignInGuard.LOCK_FOR)
+
     def test_a_success_starts_the_count_afresh_and_is_recorded_only_after_failures(self):
-        guard = SignInGuard(SignInGuard.stream_for("account:zhao"))
+        guard = SignInGuard(SignInGuard.stream_for("account:zhao", self.NOW))
         guard.record_success("zhao", "10.0.0.1", self.NOW)
         assert guard.pending == []
         for minute in range(4):

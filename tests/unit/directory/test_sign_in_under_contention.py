@@ -20,7 +20,8 @@ from services.directory.domain.events import SignInFailed, SignedInAfterFailures
 from services.directory.domain.model import SignInGuard
 
 ADDRESS = "10.0.0.9"
-ADDRESS_STREAM = SignInGuard.stream_for(f"address:{ADDRESS}")
+NOW = datetime(2026, 12, 4, 9, 0, tzinfo=timezone.utc)
+ADDRESS_STREAM = SignInGuard.stream_for(f"address:{ADDRESS}", NOW)
 ANONYMOUS = CommandContext(Actor(f"anonymous@{ADDRESS}", "system", "登录"), correlation_id="corr-sign-in")
 
 
@@ -75,7 +76,7 @@ def test_a_failure_raced_by_other_sign_ins_is_counted_once_on_each_guard_and_the
     with pytest.raises(Unauthorized):
         _bus(store).handle(c.SignIn("nobody", "wrong-password", ADDRESS), ANONYMOUS)
 
-    assert len(_events(store, SignInGuard.stream_for("account:nobody"), SignInFailed)) == 1
+    assert len(_events(store, SignInGuard.stream_for("account:nobody", NOW), SignInFailed)) == 1
     ours = [e for e in _events(store, ADDRESS_STREAM, SignInFailed) if e.correlation_id == "corr-sign-in"]
     assert len(ours) == 1
     assert len(_events(store, ADDRESS_STREAM, SignInFailed)) == 6  # five rivals and ours
@@ -104,3 +105,50 @@ def test_endless_contention_on_a_guard_answers_429_not_409(monkeypatch):
 
     with pytest.raises(TooManyAttempts):
         _bus(RacedStore(races=1_000)).handle(c.SignIn("nobody", "wrong-password", ADDRESS), ANONYMOUS)
+
+
+class CountingStore(InMemoryEventStore):
+    """Counts the guard events each read of a sign-in stream returns."""
+
+    def __init__(self):
+        super().__init__()
+        self.guard_events_read = 0
+
+    def read_stream(self, stream_id, *args, **kwargs):
+        events = super().read_stream(stream_id, *args, **kwargs)
+        if stream_id.startswith("sign-in-"):
+            self.guard_events_read += len(events)
+        return events
+
+
+def test_a_sign_in_reads_the_last_two_hours_of_failures_not_all_of_them():
+    """One failure every 20 minutes never locks, and for ten hours: each sign-in still reads only this hour's and
+    the last hour's guard events (one stream for all time would be read whole, every time)."""
+    store, clock = CountingStore(), FixedClock(NOW)
+    bus = bootstrap(store=store, clock=clock, credentials=MemoryCredentials()).bus
+    for _ in range(30):
+        with pytest.raises(Unauthorized):
+            bus.handle(c.SignIn("nobody", "wrong-password", ADDRESS), ANONYMOUS)
+        clock.advance(minutes=20)
+    store.guard_events_read = 0
+
+    with pytest.raises(Unauthorized):
+        bus.handle(c.SignIn("nobody", "wrong-password", ADDRESS), ANONYMOUS)
+
+    assert store.guard_events_read <= 2 * 2 * 3  # account and address, this hour and the last, 3 failures an hour
+    failures = [e for e in store.read_all() if e.type == "SignInFailed"]
+    assert len(failures) == 2 * 31  # every failure is still on record
+
+
+def test_the_fifth_failure_locks_though_the_first_four_fell_in_the_hour_before():
+    clock = FixedClock(NOW.replace(minute=57))
+    bus = bootstrap(store=InMemoryEventStore(), clock=clock, credentials=MemoryCredentials()).bus
+    for _ in range(4):
+        with pytest.raises(Unauthorized):
+            bus.handle(c.SignIn("nobody", "wrong-password", ADDRESS), ANONYMOUS)
+    clock.advance(minutes=5)
+    with pytest.raises(Unauthorized):
+        bus.handle(c.SignIn("nobody", "wrong-password", ADDRESS), ANONYMOUS)
+
+    with pytest.raises(TooManyAttempts):
+        bus.handle(c.SignIn("nobody", "wrong-password", ADDRESS), ANONYMOUS)
