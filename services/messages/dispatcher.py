@@ -44,10 +44,16 @@ class Dispatcher:
         self.portal_url = portal_url.rstrip("/")
 
     def due(self, now: datetime) -> list[Sendable]:
-        """Queued and retrying messages whose time has come, and claims whose lease ran out, oldest first."""
-        rows = [row for status in (Status.QUEUED, Status.RETRYING) for row in waiting(status)
-                if row.state.due is None or row.state.due <= now]
-        rows += [row for row in waiting(Status.SENDING) if row.state.lease_until and row.state.lease_until <= now]
+        """Up to BATCH queued and retrying messages whose time has come, and claims whose lease ran out, oldest
+        first; each kind is read only until BATCH of it are found (about the order queued), not the whole queue."""
+        def time_has_come(row: Sendable) -> bool:
+            return row.state.due is None or row.state.due <= now
+
+        def lease_ran_out(row: Sendable) -> bool:
+            return row.state.lease_until is not None and row.state.lease_until <= now
+
+        rows = [*waiting(Status.QUEUED, time_has_come, BATCH), *waiting(Status.RETRYING, time_has_come, BATCH),
+                *waiting(Status.SENDING, lease_ran_out, BATCH)]
         return sorted(rows, key=lambda row: (row.state.due or now, row.queued_at))[:BATCH]
 
     def run_once(self) -> int:

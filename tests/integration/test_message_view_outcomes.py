@@ -42,3 +42,41 @@ def test_an_outcome_updates_the_row_for_its_claim_too_and_the_claim_replayed_cha
     again = MessageView.objects.get(id=ids[0])
     assert (again.status, again.version, again.answer) == (Status.SENT, 3, "250 OK queued as A1")
     assert MessageView.objects.get(id=ids[1]).status == Status.RETRYING
+
+
+def test_a_pass_reads_a_batch_of_a_long_queue_not_all_of_it(settings, monkeypatch):
+    """1,000 queued: the dispatcher's pass reads BATCH rows of them (and, being due, sends those), the next pass
+    the next ones; reading the whole queue on every pass made a wave of n reminders cost n²/BATCH row reads."""
+    from services.messages import dispatcher as dispatching
+    from services.messages.adapters import read_models
+
+    context = bootstrap_messages(replace(settings, quiet_hours="off"), clock=FixedClock(NOW), channels={})
+    queued = [Draft(message_id_for("reminder", f"wave-{n}", "zhao", "email", "x"), "reminder", "email", "zhao", "赵伟",
+                    "巴州区教育局", "zhao@example.cn", "【催办】", "催办", f"/cases/wave-{n}", "notice-1", f"wave-{n}", "x")
+              for n in range(1000)]
+    for draft in queued:
+        context.bus.handle(c.QueueMessage(draft), WORKER)
+    rows_read = []
+    decode = read_models._sendable
+    monkeypatch.setattr(read_models, "_sendable", lambda document: rows_read.append(document["_id"]) or decode(document))
+    dispatcher = dispatching.Dispatcher(context, {}, FixedClock(NOW), "http://portal")
+
+    due = dispatcher.due(NOW)
+
+    assert len(due) == dispatching.BATCH
+    assert len(rows_read) == dispatching.BATCH
+    assert {row.id for row in due} <= {draft.message_id for draft in queued}
+
+
+def test_rows_not_yet_due_are_passed_over_until_enough_due_ones_are_found(settings):
+    later = NOW.replace(hour=NOW.hour + 6)
+    context = bootstrap_messages(replace(settings, quiet_hours="off"), clock=FixedClock(NOW), channels={})
+    for n in range(30):  # deferred first (sent at `later`), then ones due now
+        context.bus.handle(c.QueueMessage(Draft(
+            message_id_for("reminder", f"deferred-{n}", "li", "email", "x"), "reminder", "email", "li", "李娜",
+            "恩阳区教育局", "li@example.cn", "【催办】", "催办", f"/cases/deferred-{n}", "notice-2", f"deferred-{n}", "x",
+            later.isoformat() if n < 20 else None)), WORKER)
+
+    found = waiting(Status.QUEUED, lambda row: row.state.due is None or row.state.due <= NOW, at_most=5)
+
+    assert len(found) == 5 and all(row.state.due is None for row in found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from mongoengine import BooleanField, DateTimeField, Document, IntField, ListField, StringField
 
@@ -13,6 +14,7 @@ from shared.read_models import Listed, Projection, in_order_update, insert_once
 from services.messages.domain.model import DeliveryState, Status
 
 SERVICE = "messages"
+READ_BATCH = 200  # rows fetched per round trip when the dispatcher reads what is waiting
 
 
 class MessageView(Listed):  # 消息（查询视图）
@@ -66,13 +68,27 @@ class Sendable:
     state: DeliveryState
 
 
-def waiting(status: str) -> list[Sendable]:
-    """The messages in ``status``, read as plain documents (making mongoengine objects of them cost more than
-    sending them)."""
-    return [_sendable(row) for row in MessageView._get_collection().find({"status": status}, {
+def waiting(status: str, keep: Callable[[Sendable], bool] | None = None, at_most: int | None = None) -> list[Sendable]:
+    """The messages in ``status`` that ``keep`` accepts, at most ``at_most`` of them, in the order the rows are
+    stored (about the order queued: a queued row is not rewritten until its outcome), as plain documents (making
+    mongoengine objects of them costs more than sending them).
+
+    The rows are read a batch at a time and the rest are never fetched once enough are found: a wave of thousands
+    of 催办 is sent a pass at a time, and each pass reads its share, not the whole queue again."""
+    cursor = MessageView._get_collection().find({"status": status}, {
         "status": 1, "version": 1, "channel": 1, "recipient": 1, "recipient_name": 1, "unit": 1, "address": 1,
         "subject": 1, "body": 1, "link": 1, "mentions": 1, "notice_id": 1, "case_id": 1, "attempts": 1,
-        "attempts_before_requeue": 1, "due_at": 1, "lease_until": 1, "queued_at": 1})]
+        "attempts_before_requeue": 1, "due_at": 1, "lease_until": 1, "queued_at": 1},
+        batch_size=min(at_most or READ_BATCH, READ_BATCH))
+    found: list[Sendable] = []
+    with cursor:
+        for document in cursor:
+            row = _sendable(document)
+            if keep is None or keep(row):
+                found.append(row)
+                if at_most is not None and len(found) >= at_most:
+                    break
+    return found
 
 
 def _sendable(row: dict) -> Sendable:
