@@ -58,6 +58,11 @@ class Settings:
     idempotency_ttl_days: float = field(default_factory=lambda: float(_env("DUBAN_IDEMPOTENCY_TTL_DAYS", "7")))
     # how often the workers' deadline watchers look for missed deadlines
     deadline_watch_seconds: float = field(default_factory=lambda: float(_env("DUBAN_DEADLINE_WATCH_SECONDS", "60")))
+    # 佐证材料 uploaded but named by no step after this many days are deleted (an abandoned form's files), and
+    # how often the followups worker looks for them
+    evidence_unreferenced_days: float = field(
+        default_factory=lambda: float(_env("DUBAN_EVIDENCE_UNREFERENCED_DAYS", "7")))
+    evidence_sweep_seconds: float = field(default_factory=lambda: float(_env("DUBAN_EVIDENCE_SWEEP_SECONDS", "3600")))
     # where the portal (and the CLI) reach the services' HTTP APIs
     tasks_url: str = field(default_factory=lambda: _env("DUBAN_TASKS_URL", "http://127.0.0.1:8001"))
     notices_url: str = field(default_factory=lambda: _env("DUBAN_NOTICES_URL", "http://127.0.0.1:8002"))

@@ -108,7 +108,8 @@ def is_image(mime: str) -> bool:
 
 
 class EvidenceCatalogue(Protocol):  # what handlers need of the store: a stored file's size and type
-    def describe(self, sha256: str) -> dict | None: ...
+    def reference(self, sha256: str) -> dict | None:
+        """The stored file's document ({size, type, …}), now kept for good as a step names it; None: not stored."""
 
 
 def clean_name(name: str) -> str:

@@ -52,7 +52,7 @@ def _attached(command, evidence: EvidenceCatalogue | None) -> list[EvidenceFile]
     check_count(len(command.files))
     attached = []
     for ref in command.files:
-        stored = evidence.describe(ref.sha256) if evidence is not None else None
+        stored = evidence.reference(ref.sha256) if evidence is not None else None
         if stored is None:
             raise InvalidInput(f"file {ref.name!r} ({ref.sha256}) is not stored: upload it first",
                                f"文件“{ref.name}”尚未上传，请先上传", field="files", sha256=ref.sha256)

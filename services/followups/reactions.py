@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from shared.bus import CommandContext
 from shared.clock import Clock
@@ -81,7 +82,20 @@ def watch_deadlines(context: ServiceContext, clock: Clock) -> int:
     return appended
 
 
+def sweep_unreferenced_evidence(context: ServiceContext, clock: Clock) -> list[str]:
+    """Delete 佐证材料 uploaded but named by no step for ``evidence_unreferenced_days`` (abandoned forms)."""
+    evidence = context.dependencies.get("evidence")
+    if evidence is None:
+        return []
+    swept = evidence.sweep_unreferenced(clock.now() - timedelta(days=context.settings.evidence_unreferenced_days))
+    if swept:
+        log.info("deleted uploaded files no step named", extra={"files": swept, "count": len(swept)})
+    return swept
+
+
 def timers(context: ServiceContext) -> dict[str, Timer]:
     clock = context.dependencies["clock"]
-    interval = context.settings.deadline_watch_seconds
-    return {"deadline-watcher": Timer(run=lambda: watch_deadlines(context, clock), interval=interval)}
+    return {"deadline-watcher": Timer(run=lambda: watch_deadlines(context, clock),
+                                      interval=context.settings.deadline_watch_seconds),
+            "evidence-sweeper": Timer(run=lambda: sweep_unreferenced_evidence(context, clock),
+                                      interval=context.settings.evidence_sweep_seconds)}

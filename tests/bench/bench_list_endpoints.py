@@ -6,7 +6,8 @@ with ``insert_many`` after the documents' own indexes are created (``ensure_inde
 backend gets its GIN twins). Then the real services run (gunicorn web + worker, as ``make run`` starts them) and
 20 client threads on loopback send the same request, each until its share of ``--requests`` is done or
 ``--seconds`` have passed, as office staff (a JWT from shared.auth, which reads every unit). Each endpoint is
-asked once before the clock starts; that first answer is shown apart.
+asked once before the clock starts; that first answer is shown apart. Last, the same clients ask ``/healthz`` of
+the same web server (no token check, no database): the floor no list endpoint can go below on this machine.
 
     .venv/bin/python tests/bench/bench_list_endpoints.py                 # 100,000 cases, 20,000 notices
     .venv/bin/python tests/bench/bench_list_endpoints.py --cases 5000    # a quick run (or DUBAN_BENCH_LIST_CASES)
@@ -192,6 +193,9 @@ def run(stack, cases: int | None = None, requests_per_endpoint: int = 400, secon
                 total_header = first.headers.get("X-Pagination", "")
                 results[path] = {"first": first_ms, "status": first.status_code, "items": len(first.json()),
                                  "pagination": total_header, **hammer(url, token, requests_per_endpoint, seconds)}
+            # The floor on this machine: the same clients against an endpoint that does nothing (no token check,
+            # no database) on the same web server. No list can answer faster than this.
+            floor = hammer(services.urls["followups"] + "/healthz", token, requests_per_endpoint, seconds)
     finally:
         client = connect_service_database(settings, "followups").client
         for service in ("notices", "followups", "tasks"):
@@ -203,6 +207,10 @@ def run(stack, cases: int | None = None, requests_per_endpoint: int = 400, secon
         rows.append([path, f"{r['first']:.0f}", str(len(lat)), str(len(r["errors"])), f"{len(lat) / r['wall']:.1f}",
                      f"{percentile(lat, 50):.0f}" if lat else "n/a", f"{percentile(lat, 99):.0f}" if lat else "n/a",
                      f"{max(lat):.0f}" if lat else "n/a"])
+    lat = floor["latencies"]
+    rows.append(["(floor: /healthz, does nothing)", "", str(len(lat)), str(len(floor["errors"])),
+                 f"{len(lat) / floor['wall']:.1f}", f"{percentile(lat, 50):.0f}" if lat else "n/a",
+                 f"{percentile(lat, 99):.0f}" if lat else "n/a", f"{max(lat):.0f}" if lat else "n/a"])
     table(f"list endpoints over {seeded:,} cases / {notices:,} notices, {CLIENTS} clients "
           f"(≤ {requests_per_endpoint} requests or {seconds:.0f} s each; ms)",
           ["GET", "first", "answers", "errors", "req/s", "p50", "p99", "max"], rows)

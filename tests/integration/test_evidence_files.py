@@ -180,3 +180,55 @@ def test_the_same_bytes_uploaded_twice_are_stored_once(world):
     second = upload(client, zhao, (photo, "二.png"), (photo, "三.png")).get_json()["files"]
     assert {f["sha256"] for f in first + second} == {hashlib.sha256(photo).hexdigest()}
     assert stored_count(followups) == after_first == (1, -(-len(photo) // CHUNK_BYTES))
+
+
+def test_files_no_step_named_are_swept_after_their_days_and_named_ones_never(world):
+    """An abandoned form leaves its uploads behind: the followups worker's sweep deletes them (file, chunks,
+    thumbnail) once no upload of them is more recent than the settings' days; a file a step names stays, and so
+    does a file stored before files were marked."""
+    from datetime import datetime, timedelta, timezone
+    from services.followups.reactions import sweep_unreferenced_evidence
+
+    settings, followups, client, as_ = world
+    zhao = as_("zhao", Role.UNIT_HANDLER, BAZHOU, "赵伟")
+    kept, abandoned = png("green"), png("red")
+    [named] = upload(client, zhao, (kept, "整改后.png")).get_json()["files"]
+    [left] = upload(client, zhao, (abandoned, "草稿.png")).get_json()["files"]
+    assert client.post(f"/cases/{CASE}/plan", headers=zhao, json={
+        "plan": "清理通道", "files": [{"sha256": named["sha256"], "name": named["name"]}]}).status_code == 200
+    files = followups.database["evidence_files"]
+    files.insert_one({"_id": "c" * 64, "size": 1, "type": "application/pdf", "chunks": 0, "name": "旧.pdf",
+                      "stored_at": datetime(2026, 1, 1, tzinfo=timezone.utc)})  # stored before the mark existed
+    followups.database["evidence_thumbnails"].insert_one({"_id": left["sha256"], "png": b"thumbnail"})
+    days = settings.evidence_unreferenced_days
+
+    assert sweep_unreferenced_evidence(followups, FixedClock(date(2026, 12, 4))) == []  # too recent
+    later = FixedClock(datetime.now(timezone.utc) + timedelta(days=days, minutes=1))
+    assert sweep_unreferenced_evidence(followups, later) == [left["sha256"]]
+
+    assert files.find_one({"_id": left["sha256"]}) is None
+    assert followups.database["evidence_chunks"].count_documents({"_id": chunk_id(left["sha256"], 0)}) == 0
+    assert followups.database["evidence_thumbnails"].find_one({"_id": left["sha256"]}) is None
+    assert files.find_one({"_id": named["sha256"]}) is not None and files.find_one({"_id": "c" * 64}) is not None
+    assert client.get(f"/cases/{CASE}/files/{named['sha256']}", headers=zhao).data == kept
+    # a step naming the swept file now is refused: upload it again
+    answer = client.post(f"/cases/{CASE}/progress", headers=zhao, json={
+        "summary": "进展", "files": [{"sha256": left["sha256"], "name": left["name"]}]})
+    assert answer.status_code == 422 and answer.get_json()["details"]["sha256"] == left["sha256"]
+    assert upload(client, zhao, (abandoned, "草稿.png")).status_code == 201
+    assert files.find_one({"_id": left["sha256"]})["referenced"] is False
+
+
+def test_uploading_the_same_bytes_again_starts_their_days_afresh(world):
+    from datetime import datetime, timedelta, timezone
+
+    _, followups, client, as_ = world
+    zhao = as_("zhao", Role.UNIT_HANDLER, BAZHOU, "赵伟")
+    [file] = upload(client, zhao, (PDF, "方案.pdf")).get_json()["files"]
+    files = followups.database["evidence_files"]
+    long_ago = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    files.update_one({"_id": file["sha256"]}, {"$set": {"uploaded_at": long_ago}})
+    upload(client, zhao, (PDF, "方案.pdf"))
+    store = followups.dependencies["evidence"]
+    assert store.sweep_unreferenced(datetime.now(timezone.utc) - timedelta(days=1)) == []
+    assert files.find_one({"_id": file["sha256"]}) is not None
