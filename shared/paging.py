@@ -201,8 +201,9 @@ def newest_first(fetch: Fetch, bounds: Bounds, first: int, size: int, keep: Call
     day, reads, extra_reads, extra_rows = bounds.last_day, 0, 0, 0
     while day >= bounds.first_day:
         page_full = len(found) >= wanted
-        if page_full and (unfiltered or extra_reads >= TOTAL_BUDGET_QUERIES or extra_rows >= TOTAL_BUDGET_ROWS):
-            break
+        if page_full and (unfiltered or extra_rows >= TOTAL_BUDGET_ROWS
+                          or extra_reads + _reads_to_reach(day, bounds.first_day) > TOTAL_BUDGET_QUERIES):
+            break  # the total is known already, or out of cheap reach: reading on would only be thrown away
         sparse = reads >= 2 and len(found) < (reads * size) // 4
         if (sparse or page_full) and day % DAYS_PER_SPAN == DAYS_PER_SPAN - 1:
             rows = fetch("list_span", day // DAYS_PER_SPAN)
@@ -218,6 +219,15 @@ def newest_first(fetch: Fetch, bounds: Bounds, first: int, size: int, keep: Call
     exhausted = day < bounds.first_day
     total = bounds.rows if unfiltered else (len(found) if exhausted else None)
     return Page(found[first:wanted], total, len(found) > wanted or not exhausted)
+
+
+def _reads_to_reach(day: int, first_day: int) -> int:
+    """The fewest bucket reads from ``day`` down to ``first_day``: single days down to the top of a span, then
+    whole spans (as the walk reads once its page is full)."""
+    loose = (day + 1) % DAYS_PER_SPAN  # days below `day` ... down to the top of the span under it
+    if day - loose < first_day:
+        return day - first_day + 1
+    return loose + -(-(day - loose - first_day + 1) // DAYS_PER_SPAN)
 
 
 def query_fetch(collection: Collection, equality: Mapping[str, object]) -> Fetch:
