@@ -13,6 +13,8 @@ cursor makes many round trips and must not be cut short as a whole.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import mongoengine
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, PyMongoError
@@ -72,3 +74,8 @@ def database_unavailable(error: BaseException | None) -> bool:
             return True
         error = error.__cause__ or error.__context__
     return False
+
+
+def stored_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: they come back naive from a client not set to tz_aware."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment

@@ -30,6 +30,8 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from shared.mongo import stored_utc
+
 DAYS_PER_SPAN = 32
 BOUNDS_COLLECTION = "list_bounds"
 # After the page is full, the walk goes on to learn the exact total only while it stays this cheap.
@@ -43,18 +45,13 @@ Fetch = Callable[[str, int], Iterable[Row]]  # ("list_day" | "list_span", number
 
 def bucket_fields(listed_at: datetime) -> dict[str, object]:
     """The fields of a row created by an event recorded at ``listed_at``."""
-    listed_at = _as_utc(listed_at)
+    listed_at = stored_utc(listed_at)
     day = (listed_at - _EPOCH).days
     return {"listed_at": listed_at, "list_day": day, "list_span": day // DAYS_PER_SPAN}
 
 
 def _newest_first_key(row: Row) -> tuple:
-    return _as_utc(row["listed_at"]), str(row["_id"])
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """Stored times come back naive from a client not set to tz_aware: they are UTC."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return stored_utc(row["listed_at"]), str(row["_id"])
 
 
 @dataclass(frozen=True)

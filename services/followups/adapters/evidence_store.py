@@ -18,13 +18,14 @@ that the next upload of the same bytes overwrites with the same content.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, Iterator
 
 from bson import Binary
 from pymongo.database import Database
 
 from shared.envelope import EventEnvelope, utc_now
+from shared.mongo import stored_utc
 from shared.evidence import EvidenceFile, thumbnail_png
 
 CHUNK_BYTES = 255 * 1024
@@ -32,11 +33,6 @@ CHUNK_BYTES = 255 * 1024
 
 def chunk_id(sha256: str, n: int) -> str:
     return f"{sha256}:{n:05d}"
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """Stored times come back naive from a client not set to tz_aware: they are UTC."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 class EvidenceStore:  # 佐证材料库
@@ -77,7 +73,7 @@ class EvidenceStore:  # 佐证材料库
         # no index: an hourly look at one small document per distinct file
         for file in self.files.find({"referenced": False}, {"uploaded_at": 1, "stored_at": 1, "chunks": 1}):
             uploaded = file.get("uploaded_at") or file.get("stored_at")
-            if uploaded is None or _as_utc(uploaded) >= older_than:
+            if uploaded is None or stored_utc(uploaded) >= older_than:
                 continue
             if self.files.delete_one({"_id": file["_id"], "referenced": False}).deleted_count != 1:
                 continue  # named by a step since it was read
