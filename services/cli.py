@@ -8,6 +8,7 @@ import click
 
 from shared.auth import Role, issue_token
 from shared.config import Settings
+from shared.eventstore.base import verify_events
 
 SERVICE_NAMES = ("tasks", "notices", "followups", "directory", "messages")
 
@@ -44,17 +45,30 @@ def verify(service: str, stream: str | None) -> None:
     """Re-walk a service's hash chains and name the first event that does not match; for followups also re-hash
     every 佐证材料 file an event references and name each one that is missing or changed."""
     context = _bootstrap(service)
-    result = context.store.verify(stream)
+    events = iter(context.store.iter_for_verification(stream))
+    naming_files: list = []
+    if service == "followups":  # one pass over the history for the chain and the files its events name
+        events = _keeping_those_with_files(events, naming_files)
+    result = verify_events(events)
     report = result.to_dict()
     damaged = []
     if service == "followups":
         from services.followups.adapters.evidence_store import damaged_files
 
-        events = context.store.read_stream(stream) if stream else context.store.read_all()
-        damaged = report["damaged_files"] = damaged_files(events, context.dependencies["evidence"])
+        for _ in events:  # a broken link ends the chain's walk; the files of the events after it are checked too
+            pass
+        damaged = report["damaged_files"] = damaged_files(naming_files, context.dependencies["evidence"])
     click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     if not result.ok or damaged:
         raise SystemExit(1)
+
+
+def _keeping_those_with_files(events, kept: list):
+    """The events, passed on; those that name 佐证材料 files are also kept in ``kept``."""
+    for event in events:
+        if event.data.get("files"):
+            kept.append(event)
+        yield event
 
 
 @main.command()

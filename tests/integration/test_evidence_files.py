@@ -131,6 +131,30 @@ def test_a_report_with_three_files_lists_serves_and_verifies_them(world):
     assert client.get(f"/cases/{CASE}/files/{uploaded[2]['sha256']}", headers=inspector).status_code == 404
 
 
+def test_verify_reads_the_history_once_for_the_chain_and_the_files(world, monkeypatch):
+    from shared.eventstore.mongo import MongoEventStore
+
+    settings, followups, client, as_ = world
+    zhao = as_("zhao", Role.UNIT_HANDLER, BAZHOU, "赵伟")
+    [file] = upload(client, zhao, (PDF, "方案.pdf")).get_json()["files"]
+    assert client.post(f"/cases/{CASE}/plan", headers=zhao, json={
+        "plan": "清理通道", "files": [{"sha256": file["sha256"], "name": file["name"]}]}).status_code == 200
+    reads = []
+    read_all = MongoEventStore.read_all
+    monkeypatch.setattr(MongoEventStore, "read_all", lambda store, *a, **k: reads.append(1) or read_all(store, *a, **k))
+    followups.database["evidence_chunks"].delete_one({"_id": chunk_id(file["sha256"], 0)})
+
+    env = {"MONGO_URL": settings.mongo_url, "DUBAN_DB_PREFIX": settings.db_prefix,
+           "DUBAN_TOPIC_PREFIX": settings.topic_prefix, "DUBAN_INDEX_CHECK": "warn"}
+    broken = CliRunner().invoke(duban, ["verify", "followups"], env=env)
+
+    assert broken.exit_code == 1
+    report = json.loads(broken.output)
+    assert report["ok"] and report["events_checked"] == 2
+    assert [(d["name"], d["problem"]) for d in report["damaged_files"]] == [("方案.pdf", "missing")]
+    assert reads == [1]
+
+
 def test_an_oversized_file_and_a_renamed_program_are_refused_by_name_and_nothing_is_stored(world):
     _, followups, client, as_ = world
     zhao = as_("zhao", Role.UNIT_HANDLER, BAZHOU, "赵伟")
