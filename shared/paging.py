@@ -221,7 +221,7 @@ def newest_first(fetch: Fetch, bounds: Bounds, first: int, size: int, keep: Call
 def _reads_to_reach(day: int, first_day: int) -> int:
     """The fewest bucket reads from ``day`` down to ``first_day``: single days down to the top of a span, then
     whole spans (as the walk reads once its page is full)."""
-    loose = (day + 1) % DAYS_PER_SPAN  # days below `day` ... down to the top of the span under it
+    loose = (day + 1) % DAYS_PER_SPAN  # single days read before the walk stands at a span's top (0: it does)
     if day - loose < first_day:
         return day - first_day + 1
     return loose + -(-(day - loose - first_day + 1) // DAYS_PER_SPAN)

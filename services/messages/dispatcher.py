@@ -22,7 +22,7 @@ from shared.service import ServiceContext
 from services.messages.adapters.channels import DEFAULT_TIMEOUT, Channel, DeliveryError, Outgoing
 from services.messages.adapters.read_models import Sendable, waiting
 from services.messages.domain.commands import ClaimDeliveries, RecordOutcomes
-from services.messages.domain.model import DeliveryState, Outcome, Status
+from services.messages.domain.model import DeliveryState, Outcome, Status, due_for_sending
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +46,11 @@ class Dispatcher:
     def due(self, now: datetime) -> list[Sendable]:
         """Up to BATCH queued and retrying messages whose time has come, and claims whose lease ran out, oldest
         first; each kind is read only until BATCH of it are found (about the order queued), not the whole queue."""
-        def time_has_come(row: Sendable) -> bool:
-            return row.state.due is None or row.state.due <= now
+        def is_due(row: Sendable) -> bool:
+            return due_for_sending(row.state.status, row.state.due, row.state.lease_until, now)
 
-        def lease_ran_out(row: Sendable) -> bool:
-            return row.state.lease_until is not None and row.state.lease_until <= now
-
-        rows = [*waiting(Status.QUEUED, time_has_come, BATCH), *waiting(Status.RETRYING, time_has_come, BATCH),
-                *waiting(Status.SENDING, lease_ran_out, BATCH)]
+        rows = [row for status in (Status.QUEUED, Status.RETRYING, Status.SENDING)
+                for row in waiting(status, is_due, BATCH)]
         return sorted(rows, key=lambda row: (row.state.due or now, row.queued_at))[:BATCH]
 
     def run_once(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -17,10 +17,12 @@ from shared.auth import Role, issue_token
 from shared.bus import CommandContext
 from shared.clock import FixedClock
 from shared.envelope import Actor
+from shared.eventstore.mongo import MongoEventStore
 from shared.web import create_service_app
 from services.cli import main as duban
 from services.followups.adapters.evidence_store import CHUNK_BYTES, chunk_id
 from services.followups.bootstrap import bootstrap as bootstrap_followups
+from services.followups.reactions import sweep_unreferenced_evidence
 from services.followups.domain.commands import OpenRectification
 from services.followups.entrypoints.api import blp as followups_api
 
@@ -132,8 +134,6 @@ def test_a_report_with_three_files_lists_serves_and_verifies_them(world):
 
 
 def test_verify_reads_the_history_once_for_the_chain_and_the_files(world, monkeypatch):
-    from shared.eventstore.mongo import MongoEventStore
-
     settings, followups, client, as_ = world
     zhao = as_("zhao", Role.UNIT_HANDLER, BAZHOU, "赵伟")
     [file] = upload(client, zhao, (PDF, "方案.pdf")).get_json()["files"]
@@ -210,8 +210,6 @@ def test_files_no_step_named_are_swept_after_their_days_and_named_ones_never(wor
     """An abandoned form leaves its uploads behind: the followups worker's sweep deletes them (file, chunks,
     thumbnail) once no upload of them is more recent than the settings' days; a file a step names stays, and so
     does a file stored before files were marked."""
-    from datetime import datetime, timedelta, timezone
-    from services.followups.reactions import sweep_unreferenced_evidence
 
     settings, followups, client, as_ = world
     zhao = as_("zhao", Role.UNIT_HANDLER, BAZHOU, "赵伟")
@@ -244,8 +242,6 @@ def test_files_no_step_named_are_swept_after_their_days_and_named_ones_never(wor
 
 
 def test_uploading_the_same_bytes_again_starts_their_days_afresh(world):
-    from datetime import datetime, timedelta, timezone
-
     _, followups, client, as_ = world
     zhao = as_("zhao", Role.UNIT_HANDLER, BAZHOU, "赵伟")
     [file] = upload(client, zhao, (PDF, "方案.pdf")).get_json()["files"]

@@ -147,6 +147,13 @@ def retry_delay(attempt: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(0, attempt - 1)), LAST_RETRY)
 
 
+def due_for_sending(status: str | None, due: datetime | None, lease_until: datetime | None, now: datetime) -> bool:
+    """Queued or retrying and its time has come, or claimed and the claim's lease ran out."""
+    if status in (Status.QUEUED, Status.RETRYING):
+        return due is None or due <= now
+    return status == Status.SENDING and lease_until is not None and lease_until <= now
+
+
 @dataclass(frozen=True)
 class DeliveryState:
     """A message's delivery state at one version of its stream: what its read-model row says, or what a claim left.
@@ -219,9 +226,7 @@ class Message(Aggregate):  # 消息
         return True
 
     def due_for_sending(self, now: datetime) -> bool:
-        if self.status in (Status.QUEUED, Status.RETRYING):
-            return self.due is None or self.due <= now
-        return self.status == Status.SENDING and self.lease_until is not None and self.lease_until <= now
+        return due_for_sending(self.status, self.due, self.lease_until, now)
 
     def claim(self, now: datetime) -> int | None:
         """Take the message for an attempt (its number), or None when it is not due or someone else holds it."""
