@@ -7,8 +7,10 @@ SQLite backend serves a filter from its primary key only when the filter is exac
 
 The first request inserts a *pending* record (the primary key picks one winner among concurrent
 requests), runs, then stores its answer (*done*) or, after a 5xx, deletes the record so the client may
-retry. A later request with the key gets the stored answer (same key, other request: mismatch), or
-"in progress" while the first one is still running.
+retry (after a 503 — the database unreachable — from a thread of its own, ``DeferredReleases``, once the
+database answers again: a request thread would wait out one more operation timeout per try). A later request
+with the key gets the stored answer (same key, other request: mismatch), or "in progress" while the first one
+is still running.
 
 A process can die (or lose the database) after its command stored events but before the answer was
 stored: the record stays pending. Once stale it is taken over, and the events themselves settle it: every
@@ -24,6 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import queue
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -31,7 +37,7 @@ from enum import Enum
 
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +202,46 @@ class IdempotencyStore:
         # matters only to an attempt that ran past stale_after and was taken over meanwhile.
         current = self.collection.find_one({"_id": record_id}, {"token": 1, "state": 1})
         return current is not None and current.get("state") == "pending" and current.get("token") == token
+
+
+class DeferredReleases:
+    """Releases the keys of attempts answered 503 (the database unreachable), from one thread of the process.
+
+    Releasing in the request thread, even after the answer went out, held the thread for one operation timeout
+    per database call while the database did not answer; with clients retrying at once, requests then queued for
+    a thread and a 503 came after 25 s instead of 8. Here a release that fails is tried again every
+    ``retry_every`` until it succeeds, so a client's retry after the outage finds its key free within about a
+    second, or until ``give_up_after`` (the record is stale by then, and a retry takes it over anyway)."""
+
+    def __init__(self, store: IdempotencyStore, retry_every: float = 1.0, give_up_after: timedelta = STALE_AFTER):
+        self.store, self.retry_every, self.give_up_after = store, retry_every, give_up_after.total_seconds()
+        self._waiting: queue.SimpleQueue[tuple[str, str, float]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def add(self, record_id: str, token: str) -> None:
+        self._waiting.put((record_id, token, time.monotonic()))
+        with self._lock:  # started on first use, in the process that serves (a thread does not survive a fork)
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="idempotency-releases", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            record_id, token, since = self._waiting.get()
+            try:
+                self.store.abandon(record_id, token)
+            except PyMongoError as error:
+                if time.monotonic() - since >= self.give_up_after:
+                    log.warning("idempotency key %r not released; a retry takes it over once stale", _key_of(record_id),
+                                extra={"error": str(error)})
+                    continue
+                time.sleep(self.retry_every)
+                self._waiting.put((record_id, token, since))
+            except Exception:  # noqa: BLE001 - this thread must outlive one bad release
+                log.exception("could not release an Idempotency-Key")
 
 
 def _proceed(pending: dict) -> Outcome:

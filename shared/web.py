@@ -221,6 +221,7 @@ def _install_request_hooks(app: Flask, context: ServiceContext, public_paths: tu
     # Pure unit tests run without a database: then Idempotency-Key is ignored.
     keys = (idempotency.IdempotencyStore(context.database, ttl=timedelta(days=context.settings.idempotency_ttl_days))
             if context.database is not None else None)
+    releases = idempotency.DeferredReleases(keys) if keys is not None else None
 
     @app.before_request
     def _bind_request() -> Response | None:
@@ -246,7 +247,7 @@ def _install_request_hooks(app: Flask, context: ServiceContext, public_paths: tu
         # Runs for answers of error handlers too (a DubanError raised by the view is stored like a success).
         attempt = g.pop("idempotency", None)
         if attempt is not None:
-            _settle_idempotent(keys, attempt, response)
+            _settle_idempotent(keys, releases, attempt, response)
         response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         metrics.HTTP_REQUESTS.labels(context.name, request.method, endpoint, response.status_code).inc()
@@ -312,11 +313,14 @@ def _body_for_fingerprint() -> bytes:
     return b"\n".join(parts)
 
 
-def _settle_idempotent(keys: idempotency.IdempotencyStore, attempt: tuple[str, str], response: Response) -> None:
+def _settle_idempotent(keys: idempotency.IdempotencyStore, releases: idempotency.DeferredReleases,
+                       attempt: tuple[str, str], response: Response) -> None:
     record, token = attempt
+    if response.status_code == 503:  # the database unreachable: released once it answers again, off this thread
+        releases.add(*attempt)
+        return
     if response.status_code >= 500:
-        # After the answer is sent: a 503 for an unreachable database would otherwise wait for the release to
-        # time out too. If the process dies first, the pending record is taken over once stale.
+        # After the answer is sent. If the process dies first, the pending record is taken over once stale.
         response.call_on_close(lambda: _release_idempotent(keys, attempt))
         return
     if response.status_code in _NOT_REPLAYED or response.is_streamed:

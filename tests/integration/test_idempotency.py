@@ -19,10 +19,11 @@ from flask_smorest import Blueprint
 from shared import idempotency
 from shared.auth import issue_token
 from shared.envelope import utc_now
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, ServiceUnavailable
 from shared.service import ServiceContext
 from shared.web import command_context, create_service_app, current_context
 from services.notices.bootstrap import bootstrap
+from tests.helpers import eventually
 from services.notices.domain.commands import IssueNotice
 from services.notices.entrypoints.api import _content
 from services.notices.entrypoints.api import blp as notices_blueprint
@@ -91,6 +92,12 @@ def _probe_blueprint(calls: list) -> Blueprint:
         def post(self):
             calls.append("crashes")
             raise RuntimeError("the probe crashed")
+
+    @probe.route("/database-unreachable")
+    class DatabaseUnreachable(MethodView):
+        def post(self):
+            calls.append("database-unreachable")
+            raise ServiceUnavailable("the probe's database is not answering", "探针的数据库未应答")
 
     @probe.route("/stores-then-fails-once")
     class StoresThenFailsOnce(MethodView):
@@ -231,6 +238,24 @@ class TestAServerError:
 
         assert retry.status_code == 500 and idempotency.REPLAYED_HEADER not in retry.headers
         assert service.probe_calls == ["crashes", "crashes"]
+
+
+class TestADatabaseUnavailableAnswer:
+    def test_releases_the_key_off_the_request_thread_so_a_retry_runs_again(self, service):
+        path = "/probe/database-unreachable"
+        first = service.post({}, key="down-1", path=path)
+        assert first.status_code == 503
+
+        # Released by the process's release thread, not by the request: soon, though not necessarily at once.
+        eventually(lambda: _assert_none(service.keys().find_one({"_id": _record_id("wang", "down-1", path)})))
+        retry = service.post({}, key="down-1", path=path)
+
+        assert retry.status_code == 503 and idempotency.REPLAYED_HEADER not in retry.headers
+        assert service.probe_calls == ["database-unreachable"] * 2
+
+
+def _assert_none(value) -> None:
+    assert value is None, value
 
 
 class TestARequestThatStoredItsEventsButNeverAnswered:
