@@ -3,12 +3,14 @@ touching its row, its outcome then updates the row once for both, and the claim 
 any event again) changes nothing."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
 
 from shared.bus import CommandContext
 from shared.clock import FixedClock
 from shared.envelope import Actor
+from services.messages.adapters.channels import MESSAGE_ID_HEADER
 from services.messages.adapters.read_models import PROJECTION, MessageView, waiting
 from services.messages.bootstrap import bootstrap as bootstrap_messages
 from services.messages.domain import commands as c
@@ -80,3 +82,32 @@ def test_rows_not_yet_due_are_passed_over_until_enough_due_ones_are_found(settin
     found = waiting(Status.QUEUED, lambda row: row.state.due is None or row.state.due <= NOW, at_most=5)
 
     assert len(found) == 5 and all(row.state.due is None for row in found)
+
+
+def test_a_pass_goes_on_past_one_batch_and_sends_each_message_once(settings, tmp_path):
+    """2 × BATCH + 10 due: one pass reads a batch, and reads the next while the last chunks are being sent, passing
+    over the messages it took (their rows still say queued until their outcomes are recorded): every message is
+    claimed once and arrives once, by the real SMTP server."""
+    from services.messages import dispatcher as dispatching
+    from services.messages.adapters.channels import EmailChannel
+    from tests.sinks import SmtpSink
+
+    count = 2 * dispatching.BATCH + 10
+    context = bootstrap_messages(replace(settings, quiet_hours="off"), clock=FixedClock(NOW), channels={})
+    ids = [message_id_for("reminder", f"long-{n}", "zhao", "email", "x") for n in range(count)]
+    for n, message_id in enumerate(ids):
+        context.bus.handle(c.QueueMessage(Draft(message_id, "reminder", "email", "zhao", "赵伟", "巴州区教育局",
+                                                f"zhao{n}@example.cn", "【催办】", "催办", f"/cases/long-{n}", "notice-4",
+                                                f"long-{n}", "x")), WORKER)
+    with SmtpSink(tmp_path) as sink:
+        channel = EmailChannel("127.0.0.1", sink.port, "duban@office.example.cn")
+        dispatcher = dispatching.Dispatcher(context, {"email": channel}, FixedClock(NOW), "http://portal")
+
+        assert dispatcher.run_once() == count
+        mails = sink.wait_for(count, timeout=60)
+
+    assert sorted(mail.message[MESSAGE_ID_HEADER] for mail in mails) == sorted(ids)
+    attempts = Counter(event.stream_id for event in context.store.read_all() if event.type == "DeliveryAttempted")
+    assert {message_id: attempts[message_id] for message_id in ids} == {message_id: 1 for message_id in ids}
+    assert {row.status for row in MessageView.objects(id__in=ids)} == {Status.SENT}
+    assert dispatcher.run_once() == 0

@@ -29,12 +29,14 @@ class ListedDispatcher(Dispatcher):
     """The dispatcher over rows as the read model would list them (its query is tested on the real server)."""
 
     def __init__(self, service: Service, channel, message_ids: list[str]):
-        super().__init__(service.context, {"email": channel}, service.clock, "http://portal.example", senders=1)
+        super().__init__(service.context, {"email": channel}, service.clock, "http://portal.example", senders=1, chunk=10)
         self.service, self.message_ids = service, message_ids
 
-    def due(self, now):
+    def due(self, now, passed_over=frozenset()):
         rows = []
         for message_id in self.message_ids:
+            if message_id in passed_over:
+                continue
             state = self.service.state(message_id)
             waiting = state.status in (Status.QUEUED, Status.RETRYING) or (
                 state.status == Status.SENDING and state.lease_until <= now)
