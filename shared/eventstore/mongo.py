@@ -137,7 +137,10 @@ class MongoEventStore(EventStore):
 
         Not one ``update_many`` for the batch: FerretDB answers it by re-reading the whole backlog (its only
         pushed-down part is ``published: false``) for every batch, which made a growing backlog quadratic, nor a
-        bulk write of many updates, which holds one FerretDB connection per statement and can exhaust its pool.
+        bulk write of many updates: FerretDB 1.24 (internal/handler/msg_update.go) defers closing each
+        statement's query to the end of the command, so a bulk of n updates holds n pooled PostgreSQL connections
+        at once; a few concurrent ones exceed its pool (50) and every command then waits forever (seen: the
+        messages dispatcher's eight senders, eight updates each, hung the whole server).
         """
         for event in events:
             self.collection.update_one({"_id": event_key(event.stream_id, event.version)}, {"$set": {"published": True}})
