@@ -100,9 +100,11 @@ def refuse_stale_token(account: Account | None, user_id: str, epoch: int | None)
     """Refuse the token of a disabled account, or one issued before the person's unit, roles or password changed.
 
     A token naming nobody the directory knows was minted by whoever holds the secret (``duban token`` for a
-    script or a service account) and stands on its signature alone.
+    script or a service account) and stands on its signature alone. A token newer than the copy (its epoch ahead of
+    the account's: signed in after an enabling the copy has not learnt yet) is accepted: the directory issued it to
+    an active account, and only a later change, which this copy cannot know of either, could end it.
     """
-    if account is None:
+    if account is None or (epoch is not None and epoch > account.epoch):
         return
     if not account.active:
         raise Unauthorized(f"account {user_id} is disabled", "该账号已停用")
