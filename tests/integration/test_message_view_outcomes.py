@@ -3,6 +3,7 @@ touching its row, its outcome then updates the row once for both, and the claim 
 any event again) changes nothing."""
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -21,12 +22,7 @@ WORKER = CommandContext.fresh(Actor.system("messages-dispatcher"))
 
 
 def test_an_outcome_updates_the_row_for_its_claim_too_and_the_claim_replayed_changes_nothing(settings):
-    context = bootstrap_messages(replace(settings, quiet_hours="off"), clock=FixedClock(NOW), channels={})
-    ids = [message_id_for("reminder", f"case-{n}", "zhao", "email", "x") for n in range(2)]
-    for n, message_id in enumerate(ids):
-        context.bus.handle(c.QueueMessage(Draft(message_id, "reminder", "email", "zhao", "赵伟", "巴州区教育局",
-                                                "zhao@example.cn", "【催办】", "催办", f"/cases/case-{n}", "notice-1",
-                                                f"case-{n}", "x")), WORKER)
+    context, ids = _queued_reminders(settings, "case", 2)
     rows = {row.id: row for row in waiting(Status.QUEUED)}
     assert set(ids) <= set(rows) and rows[ids[0]].state.version == 1 and rows[ids[0]].state.attempts_before_requeue == 0
 
@@ -111,3 +107,42 @@ def test_a_pass_goes_on_past_one_batch_and_sends_each_message_once(settings, tmp
     assert {message_id: attempts[message_id] for message_id in ids} == {message_id: 1 for message_id in ids}
     assert {row.status for row in MessageView.objects(id__in=ids)} == {Status.SENT}
     assert dispatcher.run_once() == 0
+
+
+def test_a_claim_from_the_topic_racing_its_outcome_is_mended_when_the_topic_brings_the_outcome(settings):
+    """On FerretDB 1.24 a row's version guard is not atomic: the claim arriving from the topic while its outcome is
+    projected can overwrite the outcome (both updates pass their guard). The outcome's own arrival from the topic,
+    after the claim's, must set the row right: every row ends sent, whatever the races did."""
+    context, ids = _queued_reminders(settings, "race", 40)
+    rows = {row.id: row for row in waiting(Status.QUEUED)}
+    claimed = context.bus.handle(c.ClaimDeliveries(tuple(rows[i].state for i in ids)), WORKER)
+    context.bus.handle(c.RecordOutcomes(tuple(Outcome(claimed[i], answer="250 OK") for i in ids)), WORKER)
+    events = {(e.stream_id, e.type): e for e in context.store.read_all()}
+    # Back to where both were still to be projected: queued, at the version of MessageQueued.
+    MessageView._get_collection().update_many({"_id": {"$in": ids}}, {"$set": {"status": Status.QUEUED, "version": 1}})
+
+    def race(message_id: str) -> None:  # the claim from the topic, the outcome right after its append
+        start = threading.Barrier(2)
+        paths = [threading.Thread(target=lambda kind=kind: (start.wait(), PROJECTION(events[(message_id, kind)])))
+                 for kind in ("DeliveryAttempted", "MessageSent")]
+        for path in paths:
+            path.start()
+        for path in paths:
+            path.join()
+
+    for message_id in ids:
+        race(message_id)
+    for message_id in ids:  # the topic goes on: each outcome after its claim
+        PROJECTION(events[(message_id, "MessageSent")])
+    assert Counter((row.status, row.version) for row in MessageView.objects(id__in=ids)) == {(Status.SENT, 3): len(ids)}
+
+
+def _queued_reminders(settings, cases: str, count: int):
+    """A messages service (its clock at NOW) with ``count`` 催办 e-mails to 赵伟 queued; their message ids."""
+    context = bootstrap_messages(replace(settings, quiet_hours="off"), clock=FixedClock(NOW), channels={})
+    ids = [message_id_for("reminder", f"{cases}-{n}", "zhao", "email", "x") for n in range(count)]
+    for n, message_id in enumerate(ids):
+        context.bus.handle(c.QueueMessage(Draft(message_id, "reminder", "email", "zhao", "赵伟", "巴州区教育局",
+                                                "zhao@example.cn", "【催办】", "催办", f"/cases/{cases}-{n}", "notice-1",
+                                                f"{cases}-{n}", "x")), WORKER)
+    return context, ids
