@@ -14,6 +14,8 @@ from shared.service import ServiceContext, Timer
 
 log = logging.getLogger(__name__)
 
+PRODUCER_CLOSE_SECONDS = 5.0  # what it still holds is sent in this time (the relay waits for its sends already)
+
 
 def consumer_group(settings: Settings, service: str, topic_name: str) -> str:
     """One consumer group per service per topic (DESIGN §3)."""
@@ -27,11 +29,12 @@ class Worker:
         self.context = context
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.producer = None  # shared by the relay and the consumers' dead-letter sends; closed last
 
     def start(self) -> None:
         ctx, settings = self.context, self.context.settings
         ensure_topics(settings)
-        producer = make_producer(settings)
+        self.producer = producer = make_producer(settings)
         relay = OutboxRelay(
             ctx.store, producer, ctx.own_topic,
             lease=Lease(ctx.database["relay_leases"], f"relay:{ctx.name}"),
@@ -54,8 +57,14 @@ class Worker:
         self.threads.append(thread)
 
     def join(self, timeout: float = 15.0) -> None:
+        """Wait for the threads, then close the producer they shared (its network thread otherwise runs on,
+        reconnecting for ever to a broker that may be gone: a test session starting and stopping many workers
+        gathered one per worker)."""
         for thread in self.threads:
             thread.join(timeout)
+        if self.producer is not None:
+            self.producer.close(timeout=PRODUCER_CLOSE_SECONDS)
+            self.producer = None
 
     def shutdown(self) -> None:
         self.stop.set()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 
 import pytest
@@ -154,3 +155,20 @@ def _assert_equal(actual, expected):
 
 def _assert_at_least(actual, minimum):
     assert actual >= minimum, f"{actual} < {minimum}"
+
+
+def test_a_stopped_worker_leaves_no_kafka_client_running(settings):
+    # The worker's producer (shared by its relay and its consumers' dead-letter sends) was never closed: its
+    # network thread went on reconnecting after the worker stopped, one more for every worker a session started.
+    from shared.worker import Worker
+    from services.notices.bootstrap import bootstrap as bootstrap_notices
+
+    before = set(threading.enumerate())
+    worker = Worker(bootstrap_notices(settings))
+    worker.start()
+    kafka_threads = [t for t in set(threading.enumerate()) - before if t.name.startswith("duban-producer")]
+    assert kafka_threads, "the running worker has its producer's network thread"
+    worker.shutdown()
+    # all the worker started has ended (the service's MongoDB client, made by bootstrap, is not the worker's)
+    assert [t.name for t in set(threading.enumerate()) - before
+            if t.is_alive() and not t.name.startswith("pymongo")] == []
