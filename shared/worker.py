@@ -6,6 +6,8 @@ import logging
 import signal
 import threading
 
+from kafka import KafkaProducer
+
 from shared.config import Settings
 from shared.consumer import ConsumerRunner, ProcessedLog
 from shared.kafka import ensure_topics, make_consumer, make_producer
@@ -29,7 +31,7 @@ class Worker:
         self.context = context
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
-        self.producer = None  # shared by the relay and the consumers' dead-letter sends; closed last
+        self.producer: KafkaProducer | None = None  # shared by the relay and the consumers' dead-letter sends; closed last
 
     def start(self) -> None:
         ctx, settings = self.context, self.context.settings

@@ -13,6 +13,8 @@ from shared.eventstore.mongo import MongoEventStore
 from shared.kafka import ensure_topics, make_producer
 from shared.mongo import connect_service_database
 from shared.relay import Lease, OutboxRelay
+from shared.worker import Worker
+from services.notices.bootstrap import bootstrap as bootstrap_notices
 from tests.helpers import eventually, read_topic, running_consumer
 
 ACTOR = Actor(user_id="office-1", role="office_staff", unit="巴中市教育督导室")
@@ -160,9 +162,6 @@ def _assert_at_least(actual, minimum):
 def test_a_stopped_worker_leaves_no_kafka_client_running(settings):
     # The worker's producer (shared by its relay and its consumers' dead-letter sends) was never closed: its
     # network thread went on reconnecting after the worker stopped, one more for every worker a session started.
-    from shared.worker import Worker
-    from services.notices.bootstrap import bootstrap as bootstrap_notices
-
     before = set(threading.enumerate())
     worker = Worker(bootstrap_notices(settings))
     worker.start()
