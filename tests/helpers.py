@@ -1,6 +1,7 @@
 """Test helpers: waits that poll with a deadline, a Kafka topic reader, a consumer running in a thread."""
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import sys
@@ -8,6 +9,8 @@ import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import Callable
 
 import requests
@@ -20,6 +23,18 @@ from shared.auth import issue_token
 from shared.config import Settings
 from shared.consumer import ConsumerRunner, ProcessedLog
 from shared.kafka import ensure_topics, make_consumer, make_producer
+
+
+BENCH_DIR = Path(__file__).resolve().parent / "bench"
+
+
+def bench_module(name: str) -> ModuleType:
+    """A module of tests/bench (not a package: its scripts run on their own) loaded by path, for unit tests of
+    what the benchmarks build or measure with."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def eventually(check: Callable[[], object], timeout: float = 30.0, interval: float = 0.1):

@@ -6,6 +6,7 @@ same messages to the same server in the same run (goal ≥ 0.7×), and the lag f
 from __future__ import annotations
 
 import argparse
+import os
 import smtplib
 import sys
 import tempfile
@@ -14,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from common import bench_settings, bench_stack, percentile, report, verdict
+from common import CpuMeter, bench_settings, bench_stack, percentile, report, table, verdict
 
 from shared.bus import CommandContext
 from shared.envelope import Actor
@@ -42,20 +43,27 @@ def throughput(stack, count: int, rounds: int = 3) -> dict:
     between runs on this machine (the SMTP sink is one Python process sharing two cores), and a round compares like
     with like. The warm-up round (reported, not counted) is the service's first: its sender threads open their
     database connections (FerretDB opening PostgreSQL connections behind them), which a running worker did long
-    before; it was the lowest round in most runs here."""
+    before; it was the lowest round in most runs here.
+
+    Each process's CPU time is read around both parts of a round (``cpu``: milliseconds per e-mail, the mean of
+    the counted rounds): the service's part keeps the machine's cores busy, the raw loop waits on the sink."""
     with tempfile.TemporaryDirectory() as directory, SmtpSink(Path(directory)) as sink:
+        meter = CpuMeter.for_stack(stack, **{"SMTP sink": (sink.process.pid, False)})
         channel = EmailChannel("127.0.0.1", sink.port, SENDER, "巴中市教育督导办")
         settings = replace(bench_settings(stack), quiet_hours="off")
         context = bootstrap_messages(settings, channels={"email": channel})
         dispatcher = Dispatcher(context, {"email": channel}, context.dependencies["clock"], settings.portal_url)
-        warm_up = _round(context, dispatcher, channel, sink, settings.portal_url, count, "warm-up")
-        figures = [_round(context, dispatcher, channel, sink, settings.portal_url, count, f"r{n}") for n in range(rounds)]
+        warm_up = _round(context, dispatcher, channel, sink, meter, settings.portal_url, count, "warm-up")
+        figures = [_round(context, dispatcher, channel, sink, meter, settings.portal_url, count, f"r{n}")
+                   for n in range(rounds)]
     middle = sorted(figures, key=lambda round_: round_["ratio"])[len(figures) // 2]
-    return {**middle, "rounds": figures, "warm_up": warm_up}
+    cpu = {part: {name: sum(r["cpu"][part][name] for r in figures) / len(figures) for name in figures[0]["cpu"][part]}
+           for part in ("service", "raw")}
+    return {**middle, "rounds": figures, "warm_up": warm_up, "cpu": cpu}
 
 
-def _round(context, dispatcher: Dispatcher, channel: EmailChannel, sink: SmtpSink, portal_url: str, count: int,
-           run: str) -> dict:
+def _round(context, dispatcher: Dispatcher, channel: EmailChannel, sink: SmtpSink, meter: CpuMeter, portal_url: str,
+           count: int, run: str) -> dict:
     queue = drafts(count, run)
     for draft in queue:
         context.bus.handle(QueueMessage(draft), CommandContext.fresh(Actor.system("bench")))
@@ -63,13 +71,14 @@ def _round(context, dispatcher: Dispatcher, channel: EmailChannel, sink: SmtpSin
     # The clock stops when the dispatcher has handed every message over and recorded its outcome (what run_once
     # counts); that each was sent, and arrived, is checked after (counting the SENT rows after every pass, as
     # this loop once did, read all of them each time: the bench's own cost, growing with the run).
-    started, handed_over = time.perf_counter(), 0
+    cpu_before, started, handed_over = meter.read(), time.perf_counter(), 0
     while handed_over < count:
         passed = dispatcher.run_once()
         handed_over += passed
         if not passed:
             time.sleep(0.01)
     service_seconds = time.perf_counter() - started
+    service_cpu = meter.spent(cpu_before, meter.read())
     assert MessageView.objects(status=Status.SENT).count() - sent_before == count
     assert len(sink.wait_for(count, timeout=60)) == count
     sink.clear()
@@ -79,11 +88,12 @@ def _round(context, dispatcher: Dispatcher, channel: EmailChannel, sink: SmtpSin
     outgoing = [Outgoing(d.message_id, "email", d.recipient_name, d.address, d.subject, d.body,
                          f"{portal_url}{d.link}") for d in queue]
     raw = [channel.compose(message) for message in outgoing]
-    started = time.perf_counter()
+    cpu_before, started = meter.read(), time.perf_counter()
     for message in raw:
         with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as smtp:
             smtp.send_message(message)
     raw_seconds = time.perf_counter() - started
+    raw_cpu = meter.spent(cpu_before, meter.read())
     assert len(sink.wait_for(count, timeout=60)) == count
     sink.clear()
     started = time.perf_counter()
@@ -94,8 +104,12 @@ def _round(context, dispatcher: Dispatcher, channel: EmailChannel, sink: SmtpSin
     assert len(sink.wait_for(count, timeout=60)) == count
     sink.clear()
     service_rate, raw_rate, composed_rate = count / service_seconds, count / raw_seconds, count / composed_seconds
+    per_e_mail = {"service": service_seconds / count, "raw": raw_seconds / count}
     return {"service": service_rate, "raw": raw_rate, "ratio": service_rate / raw_rate, "raw_composing": composed_rate,
-            "ratio_composing": service_rate / composed_rate}
+            "ratio_composing": service_rate / composed_rate,
+            "cpu": {part: {**{name: seconds * 1000 / count for name, seconds in spent.items()},
+                           "wall": per_e_mail[part] * 1000}
+                    for part, spent in (("service", service_cpu), ("raw", raw_cpu))}}
 
 
 def lag(stack, reminders: int) -> list[float]:
@@ -157,6 +171,15 @@ def run(stack, messages: int = 500, reminders: int = 100, rounds: int = 3) -> di
         ("raw, composing", f"{figures['raw_composing']:.1f} e-mails/s (each composed as it is sent, as the service does)"),
         ("ratio to that", f"{figures['ratio_composing']:.2f}"),
     ])
+    cpu = figures["cpu"]
+    names = [name for name in cpu["service"] if name != "wall"]
+    table(f"messages: CPU per e-mail by process, ms (mean of the {rounds} rounds; {os.cpu_count()} cores)",
+          ["process", "service", "raw smtplib"],
+          [*([name, f"{cpu['service'][name]:.2f}", f"{cpu['raw'][name]:.2f}"] for name in names),
+           ["all of them", *(f"{sum(cpu[part][name] for name in names):.2f}" for part in ("service", "raw"))],
+           ["wall time", f"{cpu['service']['wall']:.2f}", f"{cpu['raw']['wall']:.2f}"],
+           ["cores busy", *(f"{sum(cpu[part][name] for name in names) / cpu[part]['wall']:.2f}"
+                            for part in ("service", "raw"))]])
     lags = lag(stack, reminders)
     if lags:
         report(f"messages: lag from a 催办 to its e-mail accepted ({len(lags)} e-mails)", [

@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("DUBAN_JWT_SECRET", f"bench-{secrets.token_urlsafe(32)}")
 os.environ.setdefault("DUBAN_DEV_MODE", "1")
 
+from cpu import CpuMeter  # noqa: E402
 from deploy.localstack import Stack, temporary_stack  # noqa: E402
 from shared.config import Settings  # noqa: E402
 
@@ -73,5 +74,5 @@ def case_opened_data(n: int) -> dict:
     }
 
 
-__all__ = ["bench_stack", "bench_settings", "case_opened_data", "percentile", "postgres_url", "report", "statistics",
-           "table", "verdict"]
+__all__ = ["CpuMeter", "bench_stack", "bench_settings", "case_opened_data", "percentile", "postgres_url", "report",
+           "statistics", "table", "verdict"]

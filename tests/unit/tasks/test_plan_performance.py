@@ -7,16 +7,14 @@ backtracking, which takes minutes on these inputs, still fails at once.
 """
 from __future__ import annotations
 
-import importlib.util
 import time
-from pathlib import Path
 
 import pytest
 
 from services.tasks.plan_import import PlanParseError, parse_plan
+from tests.helpers import bench_module
 
 HANG_GUARD_SECONDS = 30.0
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_plan_parser.py"
 
 
 def _timed(text: str) -> float:
@@ -29,10 +27,7 @@ def _timed(text: str) -> float:
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_plan_parser", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
+    return bench_module("bench_plan_parser")
 
 
 def test_one_megabyte_plan_parses_quickly():
