@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import smtplib
+import statistics
 import sys
 import tempfile
 import time
@@ -28,6 +29,7 @@ from services.messages.domain.model import Draft, Status, message_id_for
 from tests.sinks import SmtpSink
 
 SENDER = "duban@office.example.cn"
+PARTS = ("service", "raw")  # the two timed parts of a round, each with its CPU per process
 
 
 def drafts(count: int, run: str) -> list[Draft]:
@@ -57,9 +59,10 @@ def throughput(stack, count: int, rounds: int = 3) -> dict:
         figures = [_round(context, dispatcher, channel, sink, meter, settings.portal_url, count, f"r{n}")
                    for n in range(rounds)]
     middle = sorted(figures, key=lambda round_: round_["ratio"])[len(figures) // 2]
-    cpu = {part: {name: sum(r["cpu"][part][name] for r in figures) / len(figures) for name in figures[0]["cpu"][part]}
-           for part in ("service", "raw")}
-    return {**middle, "rounds": figures, "warm_up": warm_up, "cpu": cpu}
+    cpu = {part: {name: statistics.mean(r["cpu"][part][name] for r in figures) for name in figures[0]["cpu"][part]}
+           for part in PARTS}
+    wall = {part: statistics.mean(1000 / r[part] for r in figures) for part in PARTS}
+    return {**middle, "rounds": figures, "warm_up": warm_up, "cpu": cpu, "wall": wall}
 
 
 def _round(context, dispatcher: Dispatcher, channel: EmailChannel, sink: SmtpSink, meter: CpuMeter, portal_url: str,
@@ -104,11 +107,9 @@ def _round(context, dispatcher: Dispatcher, channel: EmailChannel, sink: SmtpSin
     assert len(sink.wait_for(count, timeout=60)) == count
     sink.clear()
     service_rate, raw_rate, composed_rate = count / service_seconds, count / raw_seconds, count / composed_seconds
-    per_e_mail = {"service": service_seconds / count, "raw": raw_seconds / count}
     return {"service": service_rate, "raw": raw_rate, "ratio": service_rate / raw_rate, "raw_composing": composed_rate,
             "ratio_composing": service_rate / composed_rate,
-            "cpu": {part: {**{name: seconds * 1000 / count for name, seconds in spent.items()},
-                           "wall": per_e_mail[part] * 1000}
+            "cpu": {part: {name: seconds * 1000 / count for name, seconds in spent.items()}
                     for part, spent in (("service", service_cpu), ("raw", raw_cpu))}}
 
 
@@ -171,15 +172,14 @@ def run(stack, messages: int = 500, reminders: int = 100, rounds: int = 3) -> di
         ("raw, composing", f"{figures['raw_composing']:.1f} e-mails/s (each composed as it is sent, as the service does)"),
         ("ratio to that", f"{figures['ratio_composing']:.2f}"),
     ])
-    cpu = figures["cpu"]
-    names = [name for name in cpu["service"] if name != "wall"]
+    cpu, wall = figures["cpu"], figures["wall"]
+    total = {part: sum(cpu[part].values()) for part in PARTS}
     table(f"messages: CPU per e-mail by process, ms (mean of the {rounds} rounds; {os.cpu_count()} cores)",
           ["process", "service", "raw smtplib"],
-          [*([name, f"{cpu['service'][name]:.2f}", f"{cpu['raw'][name]:.2f}"] for name in names),
-           ["all of them", *(f"{sum(cpu[part][name] for name in names):.2f}" for part in ("service", "raw"))],
-           ["wall time", f"{cpu['service']['wall']:.2f}", f"{cpu['raw']['wall']:.2f}"],
-           ["cores busy", *(f"{sum(cpu[part][name] for name in names) / cpu[part]['wall']:.2f}"
-                            for part in ("service", "raw"))]])
+          [*([name, *(f"{cpu[part][name]:.2f}" for part in PARTS)] for name in cpu["service"]),
+           ["all of them", *(f"{total[part]:.2f}" for part in PARTS)],
+           ["wall time", *(f"{wall[part]:.2f}" for part in PARTS)],
+           ["cores busy", *(f"{total[part] / wall[part]:.2f}" for part in PARTS)]])
     lags = lag(stack, reminders)
     if lags:
         report(f"messages: lag from a 催办 to its e-mail accepted ({len(lags)} e-mails)", [
